@@ -1,0 +1,16 @@
+"""backproplab: backpropagation from scratch in NumPy.
+
+>>> from backproplab import MLP, datasets
+>>> x, y = datasets.xor_easy()
+>>> net = MLP(2, hidden=(10, 10), activation="sigmoid", seed=0)
+>>> history = net.fit(x, y, loss="mse", optimizer="gd", lr=1.0, epochs=20_000)
+>>> net.predict(x).ravel()  # doctest: +SKIP
+"""
+
+from . import datasets
+from .errors import BackproplabError
+from .model import MLP, Sequential
+from .training import History, train
+
+__version__ = "0.1.0"
+__all__ = ["MLP", "Sequential", "History", "train", "datasets", "BackproplabError"]

@@ -1,0 +1,153 @@
+"""Activation functions as layers: each forward keeps what its backward needs.
+
+Every activation works elementwise, so it serves one network ``(n, units)`` or a stack of
+networks ``(k, n, units)`` alike. ``backward(grad_out)`` returns ``grad_out ⊙ f'(z)`` (the chain
+rule through an elementwise function); activations have no parameters.
+
+``init`` names the weight initialisation that suits the layer *feeding* the activation: Glorot
+for the sigmoid/tanh family (keeps the variance of z near 1 where the function is nearly
+linear), He for the relu family (doubles it, since half the units are off).
+"""
+
+import numpy as np
+
+from .errors import unknown_name
+
+GELU_C = np.sqrt(2.0 / np.pi)  # the tanh approximation's constant, √(2/π)
+GELU_A = 0.044715
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^(−z)), accurate and overflow-free for every z.
+
+    With e = e^(−|z|) ≤ 1: σ(z) = 1 / (1 + e) for z ≥ 0 and e / (1 + e) for z < 0, so no
+    exponential ever exceeds 1 (σ(±1e4) is exactly 1 and 0, without a warning).
+    """
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+class Sigmoid:
+    """a = σ(z).   Backward: dz = grad_out · a(1 − a)."""
+
+    name, init = "sigmoid", "glorot"
+
+    def forward(self, z):
+        self._a = sigmoid(z)
+        return self._a
+
+    def backward(self, grad_out):
+        a = self._a
+        return grad_out * a * (1.0 - a)
+
+
+class Tanh:
+    """a = tanh(z).   Backward: dz = grad_out · (1 − a²)."""
+
+    name, init = "tanh", "glorot"
+
+    def forward(self, z):
+        self._a = np.tanh(z)
+        return self._a
+
+    def backward(self, grad_out):
+        return grad_out * (1.0 - self._a * self._a)
+
+
+class ReLU:
+    """a = max(z, 0).   Backward: dz = grad_out · [z > 0]."""
+
+    name, init = "relu", "he"
+
+    def forward(self, z):
+        self._on = z > 0
+        return np.where(self._on, z, 0.0)
+
+    def backward(self, grad_out):
+        return grad_out * self._on
+
+
+class LeakyReLU:
+    """a = z for z > 0, else 0.01·z.   Backward: dz = grad_out · (1 or 0.01)."""
+
+    name, init = "leaky_relu", "he"
+    slope = 0.01
+
+    def forward(self, z):
+        self._on = z > 0
+        return np.where(self._on, z, self.slope * z)
+
+    def backward(self, grad_out):
+        return grad_out * np.where(self._on, 1.0, self.slope)
+
+
+class ELU:
+    """a = z for z > 0, else e^z − 1 (alpha = 1).   Backward: dz = grad_out · (1 or a + 1)."""
+
+    name, init = "elu", "he"
+
+    def forward(self, z):
+        self._on = z > 0
+        # expm1 of min(z, 0): exact near 0, and never e^(large z) in the branch not taken
+        self._a = np.where(self._on, z, np.expm1(np.minimum(z, 0.0)))
+        return self._a
+
+    def backward(self, grad_out):
+        return grad_out * np.where(self._on, 1.0, self._a + 1.0)
+
+
+class GELU:
+    """GELU, tanh approximation: a = ½ z (1 + tanh(u)),  u = √(2/π) (z + 0.044715 z³).
+
+    Backward: da/dz = ½ (1 + t) + ½ z (1 − t²) · √(2/π) (1 + 3·0.044715 z²),  t = tanh(u).
+    """
+
+    name, init = "gelu", "he"
+
+    def forward(self, z):
+        self._z = z
+        self._t = np.tanh(GELU_C * z * (1.0 + GELU_A * z * z))
+        return 0.5 * z * (1.0 + self._t)
+
+    def backward(self, grad_out):
+        z, t = self._z, self._t
+        du_dz = GELU_C * (1.0 + 3.0 * GELU_A * z * z)
+        return grad_out * (0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * du_dz)
+
+
+class Softplus:
+    """a = log(1 + e^z), computed as logaddexp(0, z).   Backward: dz = grad_out · σ(z)."""
+
+    name, init = "softplus", "he"
+
+    def forward(self, z):
+        self._z = z
+        return np.logaddexp(0.0, z)
+
+    def backward(self, grad_out):
+        return grad_out * sigmoid(self._z)
+
+
+class Identity:
+    """a = z ("none": no activation).   Backward: dz = grad_out."""
+
+    name, init = "none", "glorot"
+
+    def forward(self, z):
+        return z
+
+    def backward(self, grad_out):
+        return grad_out
+
+
+ACTIVATIONS = {
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softplus, Identity)
+}
+
+
+def get_activation(name):
+    """A new activation layer by name; an unknown name lists the valid ones."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise unknown_name("activation", name, ACTIVATIONS) from None

@@ -1,0 +1,182 @@
+"""The lab's data sets, a few harder ones, and CSV files.
+
+Every function returns ``x`` (n, 2) float64 and ``y`` (n, 1) int64 labels 0/1, as the lab's
+``generate_linear`` and ``generate_XOR_easy`` do. Random ones draw from
+``numpy.random.default_rng(seed)`` and nothing else, so a seed names one data set.
+Inputs are returned exactly as generated: no scaling, no shuffling.
+"""
+
+import csv
+import math
+
+import numpy as np
+
+from .errors import BackproplabError, unknown_name
+
+
+def linear(n=100, seed=None):
+    """The lab's ``generate_linear``: n points uniform in [0, 1]², label 0 where x₁ > x₂, else 1."""
+    x = np.random.default_rng(seed).uniform(0, 1, (n, 2))
+    y = np.where(x[:, 0] > x[:, 1], 0, 1)
+    return x, y.reshape(n, 1)
+
+
+def xor_easy():
+    """The lab's ``generate_XOR_easy``: 21 points on the two diagonals of the unit square.
+
+    For i = 0..10: (0.1i, 0.1i) labelled 0, then — except at the centre, i = 5 —
+    (0.1i, 1 − 0.1i) labelled 1; in that order, with the lab's float arithmetic (0.1 * i).
+    """
+    points, labels = [], []
+    for i in range(11):
+        points.append([0.1 * i, 0.1 * i])
+        labels.append(0)
+        if 0.1 * i == 0.5:
+            continue
+        points.append([0.1 * i, 1 - 0.1 * i])
+        labels.append(1)
+    return np.array(points), np.array(labels).reshape(21, 1)
+
+
+def _jitter(x, noise, rng):
+    return x + rng.normal(0.0, noise, x.shape) if noise else x
+
+
+def xor_hard(n=100, noise=0.0, seed=None):
+    """XOR over the four quadrants of the unit square: uniform points, label 1 where exactly
+    one coordinate is above 0.5; ``noise`` is the standard deviation of Gaussian jitter added to
+    the points after labelling."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, (n, 2))
+    y = ((x[:, 0] > 0.5) != (x[:, 1] > 0.5)).astype(np.int64)
+    return _jitter(x, noise, rng), y.reshape(n, 1)
+
+
+def circle(n=100, noise=0.0, seed=None):
+    """Uniform points in the unit square, label 1 inside the circle about (0.5, 0.5) that holds
+    half the square's area (radius √(1/2π))."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, (n, 2))
+    r2 = np.sum((x - 0.5) ** 2, axis=1)
+    y = (r2 < 1 / (2 * math.pi)).astype(np.int64)
+    return _jitter(x, noise, rng), y.reshape(n, 1)
+
+
+def spiral(n=100, noise=0.0, seed=None):
+    """Two interleaved spirals (1.5 turns each) about (0.5, 0.5); n // 2 points on the first
+    (label 0), the rest on the second (label 1), at uniformly drawn positions along them."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) >= n // 2
+    t = np.sqrt(rng.uniform(0, 1, n))  # √u: even spacing along the spiral's length
+    angle = 3 * math.pi * t + math.pi * labels
+    radius = 0.45 * t
+    x = 0.5 + radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    return _jitter(x, noise, rng), labels.astype(np.int64).reshape(n, 1)
+
+
+def moons(n=100, noise=0.0, seed=None):
+    """Two interleaving half circles: the upper one (label 0) centred at (0, 0), the lower one
+    (label 1) at (1, 0.5), both of radius 1; points at uniformly drawn angles."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) >= n // 2
+    angle = rng.uniform(0, math.pi, n)
+    x = np.column_stack([np.cos(angle), np.sin(angle)])
+    x[labels] = np.column_stack([1 - np.cos(angle[labels]), 0.5 - np.sin(angle[labels])])
+    return _jitter(x, noise, rng), labels.astype(np.int64).reshape(n, 1)
+
+
+def gaussians(n=100, noise=0.15, seed=None):
+    """Two round Gaussian clouds of standard deviation ``noise``, about (0.25, 0.25) (label 0,
+    n // 2 points) and (0.75, 0.75) (label 1, the rest)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) >= n // 2
+    centres = np.where(labels[:, None], 0.75, 0.25)
+    x = centres + rng.normal(0.0, noise, (n, 2))
+    return x, labels.astype(np.int64).reshape(n, 1)
+
+
+GENERATORS = {
+    "linear": linear, "xor": xor_easy, "xor_easy": xor_easy, "xor_hard": xor_hard,
+    "circle": circle, "spiral": spiral, "moons": moons, "gaussians": gaussians,
+}
+FIXED = {"xor", "xor_easy"}  # data sets with no n, noise or seed
+NOISELESS = {"linear"}  # the lab's definition has no noise
+
+
+def load(data, n=None, noise=None, seed=None):
+    """A data set by name (see ``GENERATORS``) or from a CSV file path.
+
+    ``n`` and ``noise`` default to each generator's own defaults; asking for them where the
+    data set has no such setting is an error rather than silently ignored.
+    """
+    if str(data).lower().endswith(".csv"):
+        if n is not None or noise is not None:
+            raise BackproplabError("--n and --noise apply to generated data, not to a CSV file")
+        return load_csv(data)
+    try:
+        make = GENERATORS[data]
+    except KeyError:
+        raise unknown_name("data set", data, [*GENERATORS, "FILE.csv"]) from None
+    if data in FIXED and (n is not None or noise is not None):
+        raise BackproplabError(f"the {data} data set is the lab's fixed 21 points: it takes no "
+                               "--n or --noise")
+    if data in NOISELESS and noise is not None:
+        raise BackproplabError(f"the {data} data set has no noise setting")
+    if n is not None and (int(n) != n or n < 2):
+        raise BackproplabError(f"--n must be a whole number >= 2, got {n}")
+    if noise is not None and not (math.isfinite(noise) and noise >= 0):
+        raise BackproplabError(f"--noise must be a finite number >= 0, got {noise}")
+    if data in FIXED:
+        return make()
+    settings = {"seed": seed}
+    if n is not None:
+        settings["n"] = int(n)
+    if noise is not None:
+        settings["noise"] = float(noise)
+    return make(**settings)
+
+
+def load_csv(path):
+    """Read a CSV file: a header row, numeric feature columns, the 0/1 label in the last column.
+
+    Every problem names the file and the line: a missing file, a non-numeric, empty or infinite
+    cell, a row with the wrong number of cells, a label other than 0 or 1, fewer than two
+    columns, no data rows.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        raise BackproplabError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BackproplabError(f"{path}: is a directory, not a CSV file") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise BackproplabError(f"{path}: cannot read it as a CSV file ({e})") from None
+    numbered = [(i, row) for i, row in enumerate(rows, start=1) if any(c.strip() for c in row)]
+    if not numbered:
+        raise BackproplabError(f"{path}: the file is empty (expected a header row and data)")
+    (_, header), body = numbered[0], numbered[1:]
+    if len(header) < 2:
+        raise BackproplabError(f"{path}:1: need at least two columns (features, then the label); "
+                               f"the header has {len(header)}")
+    if not body:
+        raise BackproplabError(f"{path}: no data rows after the header")
+    values = np.empty((len(body), len(header)))
+    for r, (line, row) in enumerate(body):
+        if len(row) != len(header):
+            raise BackproplabError(f"{path}:{line}: {len(row)} cells, but the header has "
+                                   f"{len(header)} columns")
+        for c, cell in enumerate(row):
+            try:
+                v = float(cell)
+            except ValueError:
+                what = "empty" if not cell.strip() else f"not a number: {cell.strip()!r}"
+                raise BackproplabError(f"{path}:{line}: column {header[c]!r} is {what}") from None
+            if not math.isfinite(v):
+                raise BackproplabError(f"{path}:{line}: column {header[c]!r} is not finite: "
+                                       f"{cell.strip()!r}")
+            values[r, c] = v
+        if values[r, -1] not in (0.0, 1.0):
+            raise BackproplabError(f"{path}:{line}: the label (last column, {header[-1]!r}) "
+                                   f"must be 0 or 1, got {row[-1].strip()!r}")
+    return values[:, :-1], values[:, -1:].astype(np.int64)

@@ -1,0 +1,148 @@
+"""Files: atomic writes, model files, CSV at full precision.
+
+Every file is written to a temporary name in its own folder and renamed into place
+(``os.replace`` is atomic), so an interrupted run never leaves a half-written file.
+"""
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .errors import BackproplabError
+
+MODEL_FORMAT = "backproplab-model"
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="w"):
+    """Open a temporary file beside ``path``; on success rename it to ``path``."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path, text):
+    with atomic_open(path) as f:
+        f.write(text)
+
+
+def write_json(path, data):
+    write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"cannot write {type(o).__name__} as JSON")
+
+
+def fmt(v):
+    """A number as text that reads back to the same float (repr is the shortest such text)."""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    return str(v)
+
+
+def write_csv(path, header, rows):
+    """Rows of values under a header; floats at full precision (``repr``)."""
+    with atomic_open(path) as f:
+        f.write(",".join(header) + "\n")
+        for row in rows:
+            f.write(",".join(fmt(v) for v in row) + "\n")
+
+
+def save_model(model, path, extra=None):
+    """Weights ``W1, b1, W2, b2, …`` and the configuration as JSON text, in one .npz file.
+
+    One network: W of shape (n_in, n_out), b of shape (n_out,). A stack of k: a leading k axis.
+    """
+    arrays = dict(model.param_arrays(0 if model.k == 1 else None))
+    config = {"format": MODEL_FORMAT, "version": 1, "n_models": model.k, **model.config()}
+    if extra:
+        config["training"] = extra
+    arrays["config"] = np.array(json.dumps(config, default=_json_default))
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def read_model_file(path):
+    """The arrays and configuration of a model file, checked; never unpickles anything."""
+    path = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except FileNotFoundError:
+        raise BackproplabError(f"{path}: no such model file") from None
+    except IsADirectoryError:
+        raise BackproplabError(f"{path}: is a directory, not a model file") from None
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise BackproplabError(f"{path}: holds pickled Python objects, which are never "
+                                   "loaded; a model file holds only numeric arrays") from None
+        raise BackproplabError(f"{path}: not a backproplab model file ({e})") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise BackproplabError(f"{path}: not a backproplab model file (.npz): {e}") from None
+    if not isinstance(arrays, dict) or "config" not in arrays:
+        raise BackproplabError(f"{path}: not a backproplab model file (no configuration)")
+    try:
+        config = json.loads(str(arrays.pop("config")))
+    except (ValueError, TypeError):
+        raise BackproplabError(f"{path}: the model's configuration is not valid JSON") from None
+    if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
+        raise BackproplabError(f"{path}: not a backproplab model file (unknown format)")
+    return arrays, config
+
+
+def load_model(cls, path):
+    """Rebuild the model of a file written by :func:`save_model`."""
+    arrays, config = read_model_file(path)
+    try:
+        model = cls(config["n_in"], hidden=config["hidden"], activation=config["activation"],
+                    output=config["output"], n_out=config["n_out"], seed=config["seed"],
+                    dtype=config["dtype"])
+    except (KeyError, TypeError) as e:
+        raise BackproplabError(f"{path}: the model's configuration is incomplete ({e})") from None
+    set_weights(model, arrays, path)
+    model.training_config = config.get("training")
+    return model
+
+
+def set_weights(model, arrays, path):
+    """Copy the arrays ``W1, b1, …`` into ``model``; every name and shape must fit."""
+    expected = model.param_arrays(0 if model.k == 1 else None)
+    names = {name for name, _ in expected}
+    extra = sorted(set(arrays) - names)
+    missing = [name for name, _ in expected if name not in arrays]
+    if missing or extra:
+        raise BackproplabError(
+            f"{path}: the model's layers do not fit this network: "
+            + (f"missing {', '.join(missing)}" if missing else "")
+            + ("; " if missing and extra else "")
+            + (f"unexpected {', '.join(extra)}" if extra else "")
+        )
+    for name, target in expected:
+        value = arrays[name]
+        if value.shape != target.shape:
+            raise BackproplabError(f"{path}: {name} has shape {value.shape} but this network "
+                                   f"needs {target.shape}")
+        if not np.issubdtype(value.dtype, np.number):
+            raise BackproplabError(f"{path}: {name} is not numeric")
+        target[...] = value

@@ -1,0 +1,57 @@
+"""Layers with parameters: each forward keeps what its backward needs.
+
+A layer's parameters carry a leading *model* axis: ``W`` is ``(k, n_in, n_out)`` and ``b`` is
+``(k, 1, n_out)`` for a stack of k networks, and NumPy's matmul broadcasting makes the same
+lines serve one network (k = 1) or hundreds. The arrays themselves live in the model
+container's flat buffers (see :mod:`backproplab.model`); a layer holds views of them.
+"""
+
+import numpy as np
+
+
+class Dense:
+    """Fully connected layer, z = x @ W + b.
+
+    Shapes: x (n, n_in) or (k, n, n_in), W (k, n_in, n_out), b (k, 1, n_out), z (k, n, n_out).
+    Backward: dW = xᵀ · grad_out,  db = Σₙ grad_out,  dx = grad_out · Wᵀ.
+    Gradients accumulate (+=) until the container's ``zero_grad``.
+    """
+
+    def __init__(self, n_in, n_out, init="glorot"):
+        self.n_in, self.n_out, self.init = n_in, n_out, init
+
+    def param_shapes(self):
+        return {"W": (self.n_in, self.n_out), "b": (1, self.n_out)}
+
+    def bind(self, params, grads):
+        """Take views of the container's buffers as this layer's parameters and gradients."""
+        self.W, self.b = params["W"], params["b"]
+        self.dW, self.db = grads["W"], grads["b"]
+
+    def initialize(self, rng, W, b):
+        """Fill one model's W (n_in, n_out) and b (1, n_out) in place, drawing from ``rng``.
+
+        Glorot (uniform): W ~ U(−r, r), r = √(6 / (n_in + n_out)).
+        He (normal):      W ~ N(0, 2 / n_in).
+        Biases start at zero. Draws are made in float64 so that float32 models start from the
+        same numbers, rounded.
+        """
+        shape = (self.n_in, self.n_out)
+        if self.init == "he":
+            W[...] = rng.normal(0.0, np.sqrt(2.0 / self.n_in), shape)
+        else:
+            r = np.sqrt(6.0 / (self.n_in + self.n_out))
+            W[...] = rng.uniform(-r, r, shape)
+        b[...] = 0.0
+
+    def forward(self, x):
+        self._x = x  # backward needs the input, nothing else
+        return x @ self.W + self.b
+
+    def backward(self, grad_out):
+        self.dW += self._x.swapaxes(-1, -2) @ grad_out
+        self.db += grad_out.sum(axis=-2, keepdims=True)
+        return grad_out @ self.W.swapaxes(-1, -2)
+
+    def __repr__(self):
+        return f"Dense({self.n_in}, {self.n_out})"

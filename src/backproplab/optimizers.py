@@ -1,0 +1,251 @@
+"""Optimizers with PyTorch's update rules and defaults, in order of increasing complexity.
+
+One optimizer object sees every (param, grad) pair; its state lives in lists aligned with the
+parameters, and updates happen in place. Every array has a leading model axis k, and every
+hyper-parameter (lr, momentum, weight decay, …) may be a scalar or one value per network: it is
+stored as a (k, 1, …) column that broadcasts over that network's parameters, so networks in a
+stack never see each other's numbers.
+
+The rules follow the algorithm boxes of ``torch.optim`` (SGD, Adagrad, RMSprop, Adam, AdamW),
+written in the same order of operations. PyTorch fuses some multiply-adds on the CPU, so the
+two agree to the last bit or two, not bit for bit.
+"""
+
+import numpy as np
+
+from .errors import BackproplabError, unknown_name
+
+
+class Optimizer:
+    """Holds the (param, grad) pairs, the per-network hyper-parameters and the step count t."""
+
+    defaults = {}  # name -> default value of each per-network hyper-parameter
+
+    def __init__(self, params, grads, lr, **hyper):
+        self.params, self.grads = list(params), list(grads)
+        if len(self.params) != len(self.grads) or not self.params:
+            raise ValueError("an optimizer needs one gradient per parameter, and at least one")
+        self.k = self.params[0].shape[0]
+        self.dtype = self.params[0].dtype
+        self.t = 0
+        self.state = {name: [None] * len(self.params) for name in self.state_names}
+        self.hyper = {"lr": lr, **{n: hyper.pop(n, d) for n, d in self.defaults.items()}}
+        if hyper:
+            raise TypeError(f"{type(self).__name__} got unexpected settings: {sorted(hyper)}")
+        for name, value in self.hyper.items():
+            column = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.k,))
+            if not np.all(np.isfinite(column)):
+                raise BackproplabError(f"{name} must be a finite number, got {value!r}")
+            self.hyper[name] = column.reshape(self.k, 1).copy()
+        if np.any(self.hyper["lr"] <= 0):
+            raise BackproplabError(f"the learning rate must be > 0, got {lr!r}")
+        # 1 − β and friends are computed in float64 (as torch does in Python) before the cast
+        derived = {f"1-{n}": 1.0 - self.hyper[n] for n in self.complements}
+        self._cast = {n: c.astype(self.dtype) for n, c in {**self.hyper, **derived}.items()}
+
+    state_names = ()
+    complements = ()  # hyper-parameters β whose 1 − β the update uses
+
+    def h(self, name, like):
+        """Hyper-parameter ``name`` as a column in the parameters' dtype, broadcasting over
+        ``like`` (one value per network)."""
+        column = self._cast[name]
+        return column.reshape(column.shape[:1] + (1,) * (like.ndim - 1))
+
+    def zero(self, name):
+        return self.hyper.get(name) is None or not np.any(self.hyper[name])
+
+    def step(self):
+        """Apply one update to every parameter, in place."""
+        self.t += 1
+        for i, (param, grad) in enumerate(zip(self.params, self.grads)):
+            self.update(i, param, grad)
+
+    def update(self, i, param, grad):
+        raise NotImplementedError
+
+    def decayed(self, param, grad):
+        """grad + weight_decay · param (L2 regularisation, as torch's weight_decay)."""
+        if self.zero("weight_decay"):
+            return grad
+        return grad + self.h("weight_decay", param) * param
+
+    def select(self, index, params, grads):
+        """The same optimizer for the networks ``index`` of the stack, now held in ``params``."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.params, new.grads = list(params), list(grads)
+        new.k = len(index)
+        new.hyper = {n: c[index] for n, c in self.hyper.items()}
+        new._cast = {n: c[index] for n, c in self._cast.items()}
+        new.state = {
+            n: [None if s is None else s[index].copy() for s in states]
+            for n, states in self.state.items()
+        }
+        return new
+
+
+class GD(Optimizer):
+    """Plain gradient descent (torch.optim.SGD, momentum 0):  p ← p − lr · g."""
+
+    name = "gd"
+    defaults = {"weight_decay": 0.0}
+
+    def update(self, i, param, grad):
+        grad = self.decayed(param, grad)
+        param -= self.h("lr", param) * grad
+
+
+class Momentum(Optimizer):
+    """SGD with momentum (torch.optim.SGD, dampening 0):
+    b ← μ b + g  (b = g on the first step),  p ← p − lr · b.
+    With ``nesterov``: p ← p − lr · (g + μ b).
+    """
+
+    name = "momentum"
+    nesterov = False
+    defaults = {"momentum": 0.9, "weight_decay": 0.0}
+    state_names = ("buf",)
+
+    def update(self, i, param, grad):
+        grad = self.decayed(param, grad)
+        buf = self.state["buf"][i]
+        mu = self.h("momentum", param)
+        if buf is None:
+            buf = self.state["buf"][i] = grad.copy()
+        else:
+            buf *= mu
+            buf += grad
+        step = grad + mu * buf if self.nesterov else buf
+        param -= self.h("lr", param) * step
+
+
+class Nesterov(Momentum):
+    __doc__ = Momentum.__doc__
+    name = "nesterov"
+    nesterov = True
+
+
+class Adagrad(Optimizer):
+    """Adagrad (torch.optim.Adagrad, lr 0.01, eps 1e-10, no lr decay):
+    s ← s + g²,  p ← p − lr · g / (√s + eps).
+    """
+
+    name = "adagrad"
+    defaults = {"weight_decay": 0.0, "eps": 1e-10}
+    state_names = ("sum",)
+
+    def update(self, i, param, grad):
+        grad = self.decayed(param, grad)
+        if self.state["sum"][i] is None:
+            self.state["sum"][i] = np.zeros_like(param)
+        s = self.state["sum"][i]
+        s += grad * grad
+        std = np.sqrt(s) + self.h("eps", param)
+        param += (-self.h("lr", param) * grad) / std
+
+
+class RMSprop(Optimizer):
+    """RMSprop (torch.optim.RMSprop, lr 0.01, alpha 0.99, eps 1e-8):
+    v ← α v + (1 − α) g²,  p ← p − lr · g / (√v + eps).
+    With momentum μ > 0: b ← μ b + g / (√v + eps),  p ← p − lr · b.
+    """
+
+    name = "rmsprop"
+    defaults = {"alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0}
+    state_names = ("square_avg", "buf")
+    complements = ("alpha",)
+
+    def update(self, i, param, grad):
+        grad = self.decayed(param, grad)
+        if self.state["square_avg"][i] is None:
+            self.state["square_avg"][i] = np.zeros_like(param)
+        v = self.state["square_avg"][i]
+        v *= self.h("alpha", param)
+        v += self.h("1-alpha", param) * grad * grad
+        avg = np.sqrt(v) + self.h("eps", param)
+        if self.zero("momentum"):
+            param += (-self.h("lr", param) * grad) / avg
+            return
+        if self.state["buf"][i] is None:
+            self.state["buf"][i] = np.zeros_like(param)
+        buf = self.state["buf"][i]
+        buf *= self.h("momentum", param)
+        buf += grad / avg
+        param -= self.h("lr", param) * buf
+
+
+class Adam(Optimizer):
+    """Adam (torch.optim.Adam, lr 0.001, betas (0.9, 0.999), eps 1e-8):
+    m ← m + (1 − β₁)(g − m),  v ← β₂ v + (1 − β₂) g²,
+    p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + eps).
+    AdamW first decays the weights: p ← p (1 − lr · weight_decay), and adds nothing to g.
+    """
+
+    name = "adam"
+    decoupled = False
+    defaults = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0}
+    state_names = ("exp_avg", "exp_avg_sq")
+    complements = ("beta1", "beta2")
+
+    def step(self):
+        self.t += 1
+        beta1, beta2 = self.hyper["beta1"], self.hyper["beta2"]
+        # per-network step sizes, computed in float64 as torch computes them in Python floats
+        step_size = self.hyper["lr"] / (1.0 - beta1**self.t)
+        self._step_size = (-step_size).astype(self.dtype)
+        self._bc2_sqrt = ((1.0 - beta2**self.t) ** 0.5).astype(self.dtype)
+        if self.decoupled:
+            self._shrink = (1.0 - self.hyper["lr"] * self.hyper["weight_decay"]).astype(self.dtype)
+        for i, (param, grad) in enumerate(zip(self.params, self.grads)):
+            self.update(i, param, grad)
+
+    def update(self, i, param, grad):
+        if self.decoupled:
+            if not self.zero("weight_decay"):
+                param *= self._shrink.reshape(self._shape(param))
+        else:
+            grad = self.decayed(param, grad)
+        if self.state["exp_avg"][i] is None:
+            self.state["exp_avg"][i] = np.zeros_like(param)
+            self.state["exp_avg_sq"][i] = np.zeros_like(param)
+        m, v = self.state["exp_avg"][i], self.state["exp_avg_sq"][i]
+        m += self.h("1-beta1", param) * (grad - m)
+        v *= self.h("beta2", param)
+        v += self.h("1-beta2", param) * grad * grad
+        denom = np.sqrt(v) / self._bc2_sqrt.reshape(self._shape(param)) + self.h("eps", param)
+        param += (self._step_size.reshape(self._shape(param)) * m) / denom
+
+    def _shape(self, like):
+        return (self.k,) + (1,) * (like.ndim - 1)
+
+
+class AdamW(Adam):
+    __doc__ = Adam.__doc__
+    name = "adamw"
+    decoupled = True
+    defaults = {**Adam.defaults, "weight_decay": 0.01}
+
+
+OPTIMIZERS = {cls.name: cls for cls in (GD, Momentum, Nesterov, Adagrad, RMSprop, Adam, AdamW)}
+
+# torch's defaults; SGD has none in torch, and 1.0 is the lab network's (see backproplab.config)
+DEFAULT_LR = {"gd": 1.0, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01,
+              "rmsprop": 0.01, "adam": 0.001, "adamw": 0.001}
+
+
+def get_optimizer(name, params, grads, lr=None, **hyper):
+    """A new optimizer by name; ``lr=None`` takes torch's default for it (1.0 for gd, the lab
+    network's, since torch's SGD has none). Settings of None are left at their defaults."""
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise unknown_name("optimizer", name, OPTIMIZERS) from None
+    hyper = {n: v for n, v in hyper.items() if v is not None}
+    unknown = set(hyper) - set(cls.defaults)
+    if unknown:
+        raise BackproplabError(
+            f"the {name} optimizer has no setting {', '.join(sorted(unknown))}; "
+            f"its settings are: {', '.join(['lr', *cls.defaults])}"
+        )
+    return cls(params, grads, DEFAULT_LR[name] if lr is None else lr, **hyper)

@@ -1,0 +1,302 @@
+"""The training loop: forward, loss, backward, update — for one network or a stack of k.
+
+Training one network is the k = 1 case of the same code. Each network in a stack keeps its own
+numbers (matmul, the losses' reductions and the optimizers all work per network), so a network
+trained in a stack ends bit for bit where it ends alone. A network that diverges, or reaches
+``stop_at_loss``, is taken out of the working stack; the others go on unaffected.
+"""
+
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import BackproplabError
+from .losses import accuracy, get_loss
+from .model import model_rngs
+from .optimizers import get_optimizer
+
+
+@dataclass
+class History:
+    """What training recorded.
+
+    For a stack of k networks every array has a model axis: ``loss`` and ``accuracy`` are
+    (epochs, k), the rest (k,). For one network (what ``MLP.fit`` returns for k = 1) they are
+    squeezed: ``loss`` (epochs,), ``final_loss`` a float, ``diverged`` a bool, and so on.
+
+    ``loss[e]`` is the loss of epoch e's first forward pass, before its update (for mini-batches:
+    the mean of the epoch's batch losses, each before its own update); ``accuracy[e]`` likewise.
+    Row e is NaN for a network that had stopped before epoch e. ``final_loss`` and
+    ``final_accuracy`` are those of the trained weights on the whole training set.
+    """
+
+    loss: np.ndarray
+    accuracy: np.ndarray
+    final_loss: np.ndarray
+    final_accuracy: np.ndarray
+    epochs_run: np.ndarray  # epochs completed (= updates made, full batch)
+    diverged: np.ndarray
+    diverged_epoch: np.ndarray  # epoch whose forward pass found the non-finite value, or -1
+    reason: list = field(default_factory=list)  # why each network diverged, or None
+    stopped_early: np.ndarray = None  # reached stop_at_loss
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    def single(self, m=0):
+        """The history of network m alone, squeezed."""
+        return History(
+            loss=self.loss[:, m], accuracy=self.accuracy[:, m],
+            final_loss=float(self.final_loss[m]), final_accuracy=float(self.final_accuracy[m]),
+            epochs_run=int(self.epochs_run[m]), diverged=bool(self.diverged[m]),
+            diverged_epoch=int(self.diverged_epoch[m]), reason=self.reason[m],
+            stopped_early=bool(self.stopped_early[m]), interrupted=self.interrupted,
+            seconds=self.seconds,
+        )
+
+    def message(self, m=0):
+        """One line on how network m's training ended, or None if it simply ran its epochs."""
+        reason = self.reason if np.isscalar(self.diverged) else self.reason[m]
+        diverged = self.diverged if np.isscalar(self.diverged) else self.diverged[m]
+        epoch = self.diverged_epoch if np.isscalar(self.diverged_epoch) else self.diverged_epoch[m]
+        if diverged:
+            return f"diverged at epoch {epoch}: {reason}; try a smaller learning rate"
+        if self.interrupted:
+            return "interrupted: stopped cleanly and kept what was trained so far"
+        return None
+
+
+def _as_float_array(a, dtype, what):
+    try:
+        a = np.asarray(a, dtype=dtype)
+    except (TypeError, ValueError):
+        raise BackproplabError(f"{what} must be numeric") from None
+    return a
+
+
+class _SigintFlag:
+    """Turns the first Ctrl-C into a flag the loop checks between epochs (so no update is left
+    half done); a second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.raised = False
+
+    def __enter__(self):
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.raised:
+            raise KeyboardInterrupt
+        self.raised = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_size=None,
+          stop_at_loss=None, callback=None, callback_every=None, **hyper):
+    """Train ``model`` (an MLP, possibly a stack of k networks) in place.
+
+    x: (n, n_in), shared by every network, or (k, n, n_in), one data set per network.
+    y: 0/1 labels, (n,), (n, 1) or (k, n, 1).
+    lr and the optimizer's settings (``momentum``, ``weight_decay``, …) are scalars or one value
+    per network. Full batch by default (one update per epoch); ``batch_size`` trains on
+    mini-batches, shuffled each epoch from each network's own seed.
+    ``callback(epoch, model, history_so_far)`` is called every ``callback_every`` epochs.
+    Returns a :class:`History` with a model axis.
+    """
+    epochs = int(epochs)
+    if epochs < 0:
+        raise BackproplabError(f"epochs must be >= 0, got {epochs}")
+    if batch_size is not None and int(batch_size) < 1:
+        raise BackproplabError(f"the batch size must be >= 1, got {batch_size}")
+    x = _as_float_array(x, model.dtype, "the inputs")
+    y = _as_float_array(y, model.dtype, "the labels")
+    if y.ndim == 1:
+        y = y[:, None]
+    if x.ndim not in (2, 3) or y.ndim not in (2, 3) or x.shape[-2] != y.shape[-2]:
+        raise BackproplabError(
+            f"inputs of shape {x.shape} and labels of shape {y.shape} do not match: "
+            "give x as (n, features) and y as (n,) or (n, 1)"
+        )
+    if x.shape[-1] != model.n_in:
+        raise BackproplabError(
+            f"the network takes {model.n_in} input features but the data has {x.shape[-1]}"
+        )
+    for a in (x, y):
+        if a.ndim == 3 and a.shape[0] != model.k:
+            raise BackproplabError(f"per-network data needs a leading axis of {model.k}")
+
+    loss_fn = get_loss(loss, model.output)
+    opt = get_optimizer(optimizer, [model.params], [model.grads], lr, **hyper)
+    k = model.k
+    record = _Recorder(k, epochs)
+    if batch_size is not None and int(batch_size) >= x.shape[-2]:
+        batch_size = None  # one batch holding everything is full batch
+    orders = [model_rngs(seed)[1] for seed in model.seeds] if batch_size else None
+
+    work, active = model, np.arange(k)
+    xs, ys = x, y
+    full_batch = batch_size is None
+    start = time.perf_counter()
+    with np.errstate(all="ignore"), _SigintFlag() as sigint:
+        epoch = 0
+        next_callback = callback_every if callback and callback_every else -1
+        while epoch < epochs:
+            if sigint.raised:
+                record.interrupted = True
+                break
+            if full_batch:  # look at the loss before updating, so a stopped network is as seen
+                L, acc = _forward(work, loss_fn, xs, ys)
+            else:
+                L, acc = _minibatch_epoch(work, loss_fn, opt, xs, ys, int(batch_size),
+                                          [orders[i] for i in active])
+            # One scalar tells whether any loss or parameter of the stack is NaN or infinite.
+            healthy = np.isfinite(L.sum() + work.params.sum())
+            finished = None if stop_at_loss is None else L <= stop_at_loss
+            if not healthy or (finished is not None and finished.any()):
+                done = epoch if full_batch else epoch + 1
+                keep = record.retire(work, active, L, acc, epoch, done, finished)
+                if len(keep) < len(active):
+                    work, opt, active, xs, ys = _compact(model, work, opt, active, keep, x, y)
+                    if len(active) == 0:
+                        break
+                    if full_batch:
+                        continue  # redo this epoch's forward pass for the networks left
+                    L, acc = L[keep], acc[keep]
+            record.row(epoch, active, L, acc)
+            if full_batch:
+                _update(work, loss_fn, opt)
+            epoch += 1
+            if epoch == next_callback:
+                next_callback += callback_every
+                callback(epoch, work, record.view(epoch))
+        if work is not model:
+            model.params[active] = work.params
+        record.finish(model, loss_fn, x, y, active, epoch)
+    record.seconds = time.perf_counter() - start
+    return record.history()
+
+
+def _forward(work, loss_fn, x, y):
+    """The forward pass and the loss: one loss and one accuracy per network."""
+    L = loss_fn.forward(work.forward(x), y)
+    return L, accuracy(loss_fn.proba, y)
+
+
+def _update(work, loss_fn, opt):
+    """The backward pass from the loss of the last forward pass, then one optimizer step."""
+    work.zero_grad()
+    work.backward(loss_fn.backward())
+    opt.step()
+
+
+def _minibatch_epoch(work, loss_fn, opt, x, y, batch_size, orders):
+    """One pass over the data in shuffled mini-batches (each network its own order); returns
+    the sample-weighted mean of the batch losses and accuracies, each from before its update."""
+    n = x.shape[-2]
+    perm = np.stack([rng.permutation(n) for rng in orders])  # (k, n)
+    rows = np.arange(len(orders))[:, None]
+    total_loss = total_acc = 0.0
+    for start in range(0, n, batch_size):
+        idx = perm[:, start:start + batch_size]
+        xb = x[idx] if x.ndim == 2 else x[rows, idx]
+        yb = y[idx] if y.ndim == 2 else y[rows, idx]
+        L, acc = _forward(work, loss_fn, xb, yb)
+        _update(work, loss_fn, opt)
+        total_loss = total_loss + L * idx.shape[1]
+        total_acc = total_acc + acc * idx.shape[1]
+    return total_loss / n, total_acc / n
+
+
+def _compact(model, work, opt, active, keep, x, y):
+    """Take the networks at positions ``keep`` of the working stack into a new, smaller one."""
+    if work is not model:
+        model.params[active] = work.params  # the leavers' weights are kept as they are
+    active = active[keep]
+    new = model.select(active)
+    opt = opt.select(keep, [new.params], [new.grads])
+    xs = x[active] if x.ndim == 3 else x
+    ys = y[active] if y.ndim == 3 else y
+    return new, opt, active, xs, ys
+
+
+class _Recorder:
+    """Preallocated history arrays and per-network outcomes."""
+
+    def __init__(self, k, epochs):
+        self.loss = np.full((epochs, k), np.nan)
+        self.acc = np.full((epochs, k), np.nan)
+        self.final_loss = np.full(k, np.nan)
+        self.final_acc = np.full(k, np.nan)
+        self.epochs_run = np.zeros(k, dtype=np.int64)
+        self.diverged = np.zeros(k, dtype=bool)
+        self.diverged_epoch = np.full(k, -1, dtype=np.int64)
+        self.stopped = np.zeros(k, dtype=bool)
+        self.reason = [None] * k
+        self.interrupted = False
+        self.seconds = 0.0
+        self._all = k
+
+    def row(self, epoch, active, L, acc):
+        cols = slice(None) if len(active) == self._all else active
+        self.loss[epoch, cols] = L
+        self.acc[epoch, cols] = acc
+
+    def retire(self, work, active, L, acc, epoch, done, finished):
+        """Record the networks whose loss or parameters went non-finite at this epoch, or that
+        reached the target loss, as having completed ``done`` epochs; returns the positions in
+        the working stack of those that go on."""
+        params_ok = np.isfinite(work.params).all(axis=1)
+        loss_ok = np.isfinite(L)
+        keep = []
+        for pos, m in enumerate(active):
+            if not (params_ok[pos] and loss_ok[pos]):
+                self.diverged[m], self.diverged_epoch[m] = True, epoch
+                self.reason[m] = (f"loss is {L[pos]}" if not loss_ok[pos]
+                                  else "a parameter became infinite or nan")
+            elif finished is not None and finished[pos]:
+                self.stopped[m] = True
+            else:
+                keep.append(pos)
+                continue
+            self.epochs_run[m] = done
+            self.final_loss[m], self.final_acc[m] = L[pos], acc[pos]
+        return np.asarray(keep, dtype=np.int64)
+
+    def view(self, epoch):
+        return self.loss[:epoch], self.acc[:epoch]
+
+    def finish(self, model, loss_fn, x, y, active, epoch):
+        """Evaluate the networks still training on the whole training set."""
+        for m in active:
+            self.epochs_run[m] = epoch
+        if len(active):
+            sub = model if len(active) == model.k else model.select(active)
+            xs = x[active] if x.ndim == 3 else x
+            ys = y[active] if y.ndim == 3 else y
+            L = loss_fn.forward(sub.forward(xs), ys)
+            self.final_loss[active] = L
+            self.final_acc[active] = accuracy(loss_fn.proba, ys)
+            bad = ~np.isfinite(L) | ~np.isfinite(sub.params).all(axis=1)
+            for pos in np.flatnonzero(bad):
+                m = active[pos]
+                self.diverged[m], self.diverged_epoch[m] = True, epoch
+                self.reason[m] = (f"loss is {L[pos]}" if not np.isfinite(L[pos])
+                                  else "a parameter became infinite or nan")
+
+    def history(self):
+        rows = int(self.epochs_run.max()) if len(self.epochs_run) else 0
+        return History(
+            loss=self.loss[:rows], accuracy=self.acc[:rows],
+            final_loss=self.final_loss, final_accuracy=self.final_acc,
+            epochs_run=self.epochs_run, diverged=self.diverged,
+            diverged_epoch=self.diverged_epoch, reason=self.reason,
+            stopped_early=self.stopped, interrupted=self.interrupted, seconds=self.seconds,
+        )
