@@ -216,10 +216,13 @@ def _minibatch_epoch(work, loss_fn, opt, x, y, batch_size, orders):
 
 
 def _compact(model, work, opt, active, keep, x, y):
-    """Take the networks at positions ``keep`` of the working stack into a new, smaller one."""
+    """Take the networks at positions ``keep`` of the working stack into a new, smaller one;
+    the others' weights are copied back into ``model`` as they are."""
     if work is not model:
-        model.params[active] = work.params  # the leavers' weights are kept as they are
+        model.params[active] = work.params
     active = active[keep]
+    if len(active) == 0:
+        return model, opt, active, x, y
     new = model.select(active)
     opt = opt.select(keep, [new.params], [new.grads])
     xs = x[active] if x.ndim == 3 else x

@@ -1,0 +1,144 @@
+"""The ``backproplab`` command. ``main(argv) -> int`` so tests call it directly.
+
+Start-up imports nothing heavy: NumPy and friends are imported by the command that runs.
+"""
+
+import argparse
+import sys
+
+TRAIN_EXAMPLES = """\
+examples:
+  backproplab train --data linear                   the lab's first run
+  backproplab train --data xor --seed 3             the lab's second run, another seed
+  backproplab train --data xor --hidden 8 8 8 --activation relu --optimizer adam --lr 0.01
+  backproplab train --data xor --activation none --output none --lr 0.01
+  backproplab train --data circle --n 1000 --batch-size 32 --optimizer adam --lr 0.01
+  backproplab train --data points.csv --epochs 5000 --save model.npz
+  backproplab train --data xor --init model.npz --epochs 1000
+"""
+
+
+def _add_network_options(p):
+    """The options that define data, network and training — shared by train and later tools."""
+    from_defaults = "(default: %(default)s)"
+    d = p.add_argument_group("data")
+    d.add_argument("--data", default="linear", metavar="NAME|FILE.csv",
+                   help="linear, xor (the lab's 21 points), xor_hard, circle, spiral, moons, "
+                        "gaussians, or a CSV file (header row, features, 0/1 label last) "
+                        + from_defaults)
+    d.add_argument("--n", type=int, help="number of points of a generated data set (default 100)")
+    d.add_argument("--noise", type=float, help="noise of a generated data set")
+    d.add_argument("--data-seed", type=int, metavar="S",
+                   help="seed of the data set alone (default: --seed)")
+    d.add_argument("--standardize", action="store_true",
+                   help="scale each input feature to mean 0, std 1 (off: inputs as given)")
+    n = p.add_argument_group("network")
+    n.add_argument("--hidden", type=int, nargs="+", default=[10, 10], metavar="UNITS",
+                   help="units per hidden layer, any number of layers " + from_defaults)
+    n.add_argument("--activation", nargs="+", default=["sigmoid"], metavar="NAME",
+                   help="sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus or none; one for "
+                        "all hidden layers or one per layer " + from_defaults)
+    n.add_argument("--output", default="sigmoid", metavar="NAME",
+                   help="output unit: sigmoid, or none for a linear output " + from_defaults)
+    n.add_argument("--loss", default="mse", metavar="NAME",
+                   help="mse (the lab's) or bce (cross-entropy from logits) " + from_defaults)
+    n.add_argument("--dtype", default="float64", metavar="TYPE",
+                   help="float64 or float32 " + from_defaults)
+    n.add_argument("--init", metavar="MODEL.npz",
+                   help="start from a saved model's weights (its layer sizes must fit)")
+    t = p.add_argument_group("training")
+    t.add_argument("--optimizer", default="gd", metavar="NAME",
+                   help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw — PyTorch's "
+                        "update rules " + from_defaults)
+    t.add_argument("--lr", type=float,
+                   help="learning rate (default: 1.0 for gd, else PyTorch's default)")
+    t.add_argument("--momentum", type=float,
+                   help="momentum of momentum/nesterov (default 0.9) or rmsprop (default 0)")
+    t.add_argument("--weight-decay", type=float, metavar="WD",
+                   help="L2 weight decay (adamw: decoupled, default 0.01; others: 0)")
+    t.add_argument("--epochs", type=int, default=20_000, help=from_defaults)
+    t.add_argument("--batch-size", type=int, metavar="B",
+                   help="train on shuffled mini-batches of B (default: full batch, as the lab)")
+    t.add_argument("--seed", type=int, default=0,
+                   help="seeds data, initialisation and batch order " + from_defaults)
+    t.add_argument("--stop-at-loss", type=float, metavar="L",
+                   help="stop once the loss is at most L")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="backproplab",
+        description="Backpropagation from scratch in NumPy: train the lab's network, and see "
+                    "inside it.",
+        epilog="Run 'backproplab COMMAND --help' for a command's options and examples.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train", help="train one network and write its log, predictions, model and figures",
+        description="Train one network (default: the lab's — two hidden layers, sigmoid, mse, "
+                    "gradient descent) and write config.json, history.csv, predictions.csv, "
+                    "model.npz, metrics.json and the figures to --out.",
+        epilog=TRAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_network_options(train)
+    o = train.add_argument_group("output")
+    o.add_argument("--out", metavar="DIR", help="output folder (default: a new one under runs/)")
+    o.add_argument("--save", metavar="MODEL.npz", help="also save the trained model here")
+    o.add_argument("--log-every", type=int, metavar="K",
+                   help="a log line every K epochs (default: epochs / 20)")
+    o.add_argument("--no-plots", action="store_true", help="skip the figures")
+    o.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def config_from_args(args):
+    from .config import TrainConfig
+
+    return TrainConfig(
+        data=args.data, n=args.n, noise=args.noise, hidden=args.hidden,
+        activation=args.activation, loss=args.loss, output=args.output,
+        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
+        weight_decay=args.weight_decay, epochs=args.epochs, batch_size=args.batch_size,
+        seed=args.seed, data_seed=args.data_seed, dtype=args.dtype,
+        standardize=args.standardize, stop_at_loss=args.stop_at_loss, init=args.init,
+    )
+
+
+def _train(args):
+    from .run import train_run
+
+    status, _ = train_run(config_from_args(args), out=args.out, log_every=args.log_every,
+                          plots=not args.no_plots, quiet=args.quiet, save=args.save)
+    return status
+
+
+COMMANDS = {"train": _train}
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(f"backproplab {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from .errors import BackproplabError
+
+    try:
+        return COMMANDS[args.command](args)
+    except BackproplabError as e:
+        print(f"backproplab {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"backproplab {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""One training run as the ``train`` command does it: data, network, training with a log and a
+progress bar, the lab's test print, and every output file.
+"""
+
+import os
+import platform
+import sys
+import time
+from datetime import datetime
+
+import numpy as np
+
+from . import __version__, datasets
+from .config import TrainConfig
+from .errors import BackproplabError
+from .files import read_model_file, set_weights, write_csv, write_json
+from .model import MLP
+
+PRINT_LIMIT = 1000  # test-print lines; the rest are in predictions.csv
+
+
+def load_data(cfg):
+    """The training set of a configuration: (x, y, standardisation or None)."""
+    seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
+    x, y = datasets.load(cfg.data, n=cfg.n, noise=cfg.noise, seed=seed)
+    scaling = None
+    if cfg.standardize:
+        mean, std = x.mean(axis=0), x.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        x = (x - mean) / std
+        scaling = {"mean": mean.tolist(), "std": std.tolist()}
+    return x, y, scaling
+
+
+def build_model(cfg, n_in):
+    """The network of a configuration, starting from ``cfg.init``'s weights if given."""
+    net = MLP(n_in, hidden=cfg.hidden, activation=cfg.activation, output=cfg.output,
+              seed=cfg.seed, dtype=cfg.dtype)
+    if cfg.init:
+        arrays, _ = read_model_file(cfg.init)
+        set_weights(net, arrays, cfg.init)
+    return net
+
+
+def default_out(cfg):
+    stem = os.path.splitext(os.path.basename(cfg.data))[0]
+    base = os.path.join("runs", f"{stem}-seed{cfg.seed}-{datetime.now():%Y%m%d-%H%M%S}")
+    out, i = base, 1
+    while os.path.exists(out):
+        i += 1
+        out = f"{base}-{i}"
+    return out
+
+
+def prepare_out(out):
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise BackproplabError(f"--out {out}: exists and is a file, not a folder")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise BackproplabError(f"--out {out}: cannot create the folder ({e.strerror})") from None
+    return out
+
+
+class Log:
+    """Progress bar (on a terminal) and the lab's log lines, written around each other."""
+
+    def __init__(self, epochs, every, quiet, stdout, stderr):
+        self.every, self.quiet, self.stdout = every, quiet, stdout
+        self.width = len(str(epochs))
+        self.bar = None
+        if not quiet and epochs and hasattr(stderr, "isatty") and stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=epochs, unit="epoch", file=stderr, leave=False,
+                            dynamic_ncols=True)
+        self.printed = 0  # next epoch whose log line is due
+
+    def line(self, text):
+        if self.quiet:
+            return
+        try:
+            if self.bar is not None:
+                self.bar.write(text, file=self.stdout)
+            else:
+                print(text, file=self.stdout, flush=True)
+        except BrokenPipeError:  # the reader went away (| head): train on, print no more
+            self.quiet = True
+            silence(self.stdout)
+
+    def epoch_line(self, epoch, loss, acc):
+        return (f"epoch {epoch:>{self.width}}  loss {loss:.6f}  "
+                f"accuracy {100 * acc:6.2f}%")
+
+    def progress(self, epoch, model, rows):
+        """Training's callback: log lines for the epochs done so far, and the bar."""
+        loss_rows, acc_rows = rows
+        while self.printed < epoch:
+            self.line(self.epoch_line(self.printed, loss_rows[self.printed, 0],
+                                      acc_rows[self.printed, 0]))
+            self.printed += self.every
+        if self.bar is not None:
+            self.bar.update(epoch - self.bar.n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
+              stdout=None, stderr=None):
+    """Run the ``train`` command; returns (exit status, metrics)."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    cfg.check()
+    x, y, scaling = load_data(cfg)
+    net = build_model(cfg, x.shape[1])
+    out = prepare_out(out or default_out(cfg))
+    if log_every is not None and log_every < 1:
+        raise BackproplabError(f"--log-every must be >= 1, got {log_every}")
+    every = log_every or max(1, cfg.epochs // 20)
+    log = Log(cfg.epochs, every, quiet, stdout, stderr)
+    tick = max(1, min(every, cfg.epochs // 200 or 1))
+    started = time.perf_counter()
+    try:
+        history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
+                          epochs=cfg.epochs, batch_size=cfg.batch_size,
+                          stop_at_loss=cfg.stop_at_loss, callback=log.progress,
+                          callback_every=tick, **cfg.hyper())
+    finally:
+        log.close()
+    seconds = time.perf_counter() - started
+    log.progress(history.epochs_run, net, (history.loss[:, None], history.accuracy[:, None]))
+
+    message = history.message()
+    if message:
+        print(message, file=stderr, flush=True)
+    proba = net.predict_proba(x)[:, 0]
+    pred = (proba >= 0.5).astype(np.int64)
+    if not history.diverged:
+        log.line(log.epoch_line(history.epochs_run, history.final_loss, history.final_accuracy))
+
+    metrics = {
+        "final_loss": _finite_or_none(history.final_loss),
+        "train_accuracy": history.final_accuracy,
+        "epochs_run": history.epochs_run,
+        "diverged": history.diverged,
+        "diverged_epoch": history.diverged_epoch if history.diverged else None,
+        "divergence": history.reason,
+        "stopped_early": history.stopped_early,
+        "interrupted": history.interrupted,
+        "seconds": seconds,
+    }
+    settings = {
+        **cfg.to_dict(), "standardization": scaling,
+        "command": " ".join(["backproplab", *sys.argv[1:]]) if sys.argv else None,
+        "versions": {"backproplab": __version__, "numpy": np.__version__,
+                     "python": platform.python_version()},
+    }
+    write_json(os.path.join(out, "config.json"), settings)
+    write_csv(os.path.join(out, "history.csv"), ["epoch", "loss", "accuracy"],
+              zip(range(len(history.loss)), history.loss, history.accuracy))
+    features = [f"x{i + 1}" for i in range(x.shape[1])]
+    write_csv(os.path.join(out, "predictions.csv"),
+              ["sample", *features, "label", "probability", "prediction"],
+              ([i, *x[i], int(y[i, 0]), proba[i], int(pred[i])] for i in range(len(x))))
+    net.save(os.path.join(out, "model.npz"), extra=settings)
+    if save:
+        net.save(save, extra=settings)
+    write_json(os.path.join(out, "metrics.json"), metrics)
+    if plots:
+        _plots(out, net, x, y, pred, history)
+    if not log.quiet:  # printed last, once every file is safely written
+        try:
+            _test_print(stdout, y[:, 0], proba, history)
+            print(f"outputs written to {out}"
+                  + (f" (model also saved to {save})" if save else ""), file=stdout, flush=True)
+        except BrokenPipeError:
+            silence(stdout)
+    return (130 if history.interrupted else 0), metrics
+
+
+def silence(stream):
+    """Point a stream whose reader has gone at /dev/null, so that later writes don't fail."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _finite_or_none(v):
+    return float(v) if np.isfinite(v) else None
+
+
+def _test_print(stdout, labels, proba, history):
+    width = len(str(len(labels) - 1))
+    for i, (t, p) in enumerate(zip(labels, proba)):
+        if i == PRINT_LIMIT:
+            print(f"… {len(labels) - PRINT_LIMIT} more samples in predictions.csv", file=stdout)
+            break
+        print(f"Iter {i:>{width}} | ground truth {int(t)} | prediction {p:.5f}", file=stdout)
+    print(f"loss={history.final_loss:.5f} accuracy={100 * history.final_accuracy:.2f}%",
+          file=stdout, flush=True)
+
+
+def _plots(out, net, x, y, pred, history):
+    from . import plotting
+
+    plotting.learning_curve(history.loss, history.accuracy,
+                            os.path.join(out, "learning_curve.png"),
+                            final=(history.epochs_run, history.final_loss,
+                                   history.final_accuracy))
+    if x.shape[1] == 2:
+        plotting.comparison(x, y, pred, os.path.join(out, "comparison.png"))
+        if not history.diverged:  # a diverged network has no boundary to draw
+            plotting.decision_boundary(net, x, y, os.path.join(out, "decision_boundary.png"))
