@@ -23,8 +23,9 @@ def atomic_open(path, mode="w"):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
+        with os.fdopen(fd, mode, **text) as f:
             yield f
         os.replace(tmp, path)
     except BaseException:

@@ -7,7 +7,6 @@ one check over one array, and a network can be taken out of a stack by indexing 
 """
 
 import copy
-import json
 
 import numpy as np
 

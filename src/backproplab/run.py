@@ -11,7 +11,6 @@ from datetime import datetime
 import numpy as np
 
 from . import __version__, datasets
-from .config import TrainConfig
 from .errors import BackproplabError
 from .files import read_model_file, set_weights, write_csv, write_json
 from .model import MLP
