@@ -88,6 +88,17 @@ def read_model_file(path):
     """The arrays and configuration of a model file, checked; never unpickles anything."""
     path = os.fspath(path)
     try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except FileNotFoundError:
+        raise BackproplabError(f"{path}: no such model file") from None
+    except IsADirectoryError:
+        raise BackproplabError(f"{path}: is a directory, not a model file") from None
+    except OSError as e:
+        raise BackproplabError(f"{path}: cannot read it ({e.strerror})") from None
+    if magic != b"PK\x03\x04":  # every .npz is a zip archive
+        raise BackproplabError(f"{path}: not a backproplab model file (.npz)")
+    try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     except FileNotFoundError:
