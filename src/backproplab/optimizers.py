@@ -33,7 +33,11 @@ class Optimizer:
         if hyper:
             raise TypeError(f"{type(self).__name__} got unexpected settings: {sorted(hyper)}")
         for name, value in self.hyper.items():
-            column = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.k,))
+            try:
+                column = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.k,))
+            except ValueError:
+                raise BackproplabError(f"{name} needs one value, or one per network ({self.k}), "
+                                       f"got {value!r}") from None
             if not np.all(np.isfinite(column)):
                 raise BackproplabError(f"{name} must be a finite number, got {value!r}")
             self.hyper[name] = column.reshape(self.k, 1).copy()
@@ -172,7 +176,13 @@ class RMSprop(Optimizer):
         buf = self.state["buf"][i]
         buf *= self.h("momentum", param)
         buf += grad / avg
-        param -= self.h("lr", param) * buf
+        step = self.h("lr", param) * buf
+        if not np.all(self.hyper["momentum"]):
+            # a network without momentum in a stack with some steps as it would alone: torch's
+            # rule for momentum 0, (lr · g) / avg, rounds differently from lr · (g / avg)
+            plain = self.h("momentum", param) == 0
+            step = np.where(plain, self.h("lr", param) * grad / avg, step)
+        param -= step
 
 
 class Adam(Optimizer):
