@@ -155,10 +155,10 @@ def load_csv(path):
     numbered = [(i, row) for i, row in enumerate(rows, start=1) if any(c.strip() for c in row)]
     if not numbered:
         raise BackproplabError(f"{path}: the file is empty (expected a header row and data)")
-    (_, header), body = numbered[0], numbered[1:]
+    (header_line, header), body = numbered[0], numbered[1:]
     if len(header) < 2:
-        raise BackproplabError(f"{path}:1: need at least two columns (features, then the label); "
-                               f"the header has {len(header)}")
+        raise BackproplabError(f"{path}:{header_line}: need at least two columns (features, "
+                               f"then the label); the header has {len(header)}")
     if not body:
         raise BackproplabError(f"{path}: no data rows after the header")
     values = np.empty((len(body), len(header)))
