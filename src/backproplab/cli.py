@@ -90,7 +90,38 @@ def build_parser():
                    help="a log line every K epochs (default: epochs / 20)")
     o.add_argument("--no-plots", action="store_true", help="skip the figures")
     o.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sweep = commands.add_parser(
+        "sweep", help="train a grid of settings × seeds, many networks at once",
+        description="Train every network a sweep file asks for — networks of the same shape as "
+                    "one stack — and write results.csv (one row per network) and curves.npz.",
+        epilog=SWEEP_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("file", metavar="FILE.toml", help="the sweep file")
+    sweep.add_argument("--out", metavar="DIR", required=True, help="output folder")
+    sweep.add_argument("--jobs", type=int, metavar="N",
+                       help="parallel processes (default: all cores)")
+    sweep.add_argument("--backend", default="loky", metavar="NAME",
+                       help="loky (local processes) or dask (default: %(default)s)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="the Dask scheduler's address, with --backend dask")
+    sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
+
+
+SWEEP_EXAMPLES = """\
+a sweep file is TOML whose keys are train's options; a list is a grid axis:
+
+  data = "xor"
+  hidden = [4, 4]                 # for hidden, an axis is a list of lists: [[2, 2], [8, 8]]
+  lr = [0.01, 0.1, 1.0]
+  seeds = 20                      # seeds 0..19 (a list also works)
+  epochs = 5000
+
+examples:
+  backproplab sweep lr.toml --out runs/lr
+  backproplab sweep lr.toml --out runs/lr --jobs 2
+  backproplab sweep lr.toml --out runs/lr --backend dask --scheduler tcp://127.0.0.1:8786
+"""
 
 
 def config_from_args(args):
@@ -114,7 +145,31 @@ def _train(args):
     return status
 
 
-COMMANDS = {"train": _train}
+def _sweep(args):
+    import time
+
+    from . import sweep
+    from .run import prepare_out
+
+    configs = sweep.parse(args.file)
+    if args.jobs is not None and args.jobs < 1:
+        from .errors import BackproplabError
+
+        raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
+    out = prepare_out(args.out)
+    started = time.perf_counter()
+    result = sweep.run(configs, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
+                       progress=not args.quiet)
+    sweep.write(result, out)
+    if not args.quiet:
+        keys, rows = sweep.summary(result)
+        print(sweep.format_summary(keys, rows))
+        print(f"{len(configs)} networks in {time.perf_counter() - started:.1f} s; "
+              f"results written to {out}")
+    return 0
+
+
+COMMANDS = {"train": _train, "sweep": _sweep}
 
 
 def main(argv=None):
