@@ -63,6 +63,9 @@ def _add_network_options(p):
                    help="seeds data, initialisation and batch order " + from_defaults)
     t.add_argument("--stop-at-loss", type=float, metavar="L",
                    help="stop once the loss is at most L")
+    t.add_argument("--test-n", type=int, metavar="N",
+                   help="also measure accuracy on a fresh sample of N points from the same "
+                        "distribution (generated data sets)")
 
 
 def build_parser():
@@ -134,6 +137,7 @@ def config_from_args(args):
         weight_decay=args.weight_decay, epochs=args.epochs, batch_size=args.batch_size,
         seed=args.seed, data_seed=args.data_seed, dtype=args.dtype,
         standardize=args.standardize, stop_at_loss=args.stop_at_loss, init=args.init,
+        test_n=args.test_n,
     )
 
 

@@ -39,6 +39,7 @@ class TrainConfig:
     standardize: bool = False
     stop_at_loss: float | None = None
     init: str | None = None
+    test_n: int | None = None  # measure accuracy on a fresh sample of this many points
 
     def check(self):
         """Raise BackproplabError on the first setting that is not usable; returns self."""
@@ -79,6 +80,8 @@ class TrainConfig:
             _whole(self.n, "n", minimum=2)
         _number(self.noise, "noise", lo=0)
         _number(self.stop_at_loss, "--stop-at-loss", lo=0)
+        if self.test_n is not None:
+            _whole(self.test_n, "--test-n", minimum=1)
         if not isinstance(self.data, str) or not self.data:
             raise BackproplabError("data must be a data set name or a CSV file path")
         return self

@@ -38,6 +38,18 @@ def xor_easy():
     return np.array(points), np.array(labels).reshape(21, 1)
 
 
+def xor_diagonals(n=100, noise=0.0, seed=None):
+    """The distribution the lab's XOR points are drawn from: points at uniformly drawn places
+    along the two diagonals of the unit square, (t, t) labelled 0 (the first n // 2) and
+    (t, 1 − t) labelled 1 (the rest). ``xor_easy`` is its 21 evenly spaced points; this gives a
+    fresh sample of it."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) >= n // 2
+    t = rng.uniform(0, 1, n)
+    x = np.column_stack([t, np.where(labels, 1 - t, t)])
+    return _jitter(x, noise, rng), labels.astype(np.int64).reshape(n, 1)
+
+
 def _jitter(x, noise, rng):
     return x + rng.normal(0.0, noise, x.shape) if noise else x
 
@@ -98,6 +110,7 @@ def gaussians(n=100, noise=0.15, seed=None):
 GENERATORS = {
     "linear": linear, "xor": xor_easy, "xor_easy": xor_easy, "xor_hard": xor_hard,
     "circle": circle, "spiral": spiral, "moons": moons, "gaussians": gaussians,
+    "xor_diagonals": xor_diagonals,
 }
 FIXED = {"xor", "xor_easy"}  # data sets with no n, noise or seed
 NOISELESS = {"linear"}  # the lab's definition has no noise
@@ -122,7 +135,7 @@ def load(data, n=None, noise=None, seed=None):
                                "--n or --noise")
     if data in NOISELESS and noise is not None:
         raise BackproplabError(f"the {data} data set has no noise setting")
-    if n is not None and (int(n) != n or n < 2):
+    if n is not None and (not isinstance(n, (int, np.integer)) or n < 2):
         raise BackproplabError(f"--n must be a whole number >= 2, got {n}")
     if noise is not None and not (math.isfinite(noise) and noise >= 0):
         raise BackproplabError(f"--noise must be a finite number >= 0, got {noise}")
@@ -134,6 +147,16 @@ def load(data, n=None, noise=None, seed=None):
     if noise is not None:
         settings["noise"] = float(noise)
     return make(**settings)
+
+
+def fresh_sample(data, n, noise=None, seed=None):
+    """A new sample of ``n`` points from the distribution of data set ``data`` (for measuring
+    generalisation): the same generator on an independent stream, ``default_rng([seed, 1])``;
+    for the lab's fixed XOR points, points drawn along the same two diagonals."""
+    if str(data).lower().endswith(".csv"):
+        raise BackproplabError("a CSV file has no distribution to draw a fresh sample from")
+    name = "xor_diagonals" if data in FIXED else data
+    return load(name, n=n, noise=noise, seed=[0 if seed is None else seed, 1])
 
 
 def load_csv(path):

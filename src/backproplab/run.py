@@ -14,6 +14,7 @@ from . import __version__, datasets
 from .errors import BackproplabError
 from .files import read_model_file, set_weights, write_csv, write_json
 from .model import MLP
+from .training import Progress
 
 PRINT_LIMIT = 1000  # test-print lines; the rest are in predictions.csv
 
@@ -29,6 +30,16 @@ def load_data(cfg):
         x = (x - mean) / std
         scaling = {"mean": mean.tolist(), "std": std.tolist()}
     return x, y, scaling
+
+
+def load_test_data(cfg, scaling=None):
+    """A fresh sample of ``cfg.test_n`` points from the training data's distribution, scaled
+    as the training data was; (x, y)."""
+    seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
+    x, y = datasets.fresh_sample(cfg.data, cfg.test_n, noise=cfg.noise, seed=seed)
+    if scaling:
+        x = (x - np.array(scaling["mean"])) / np.array(scaling["std"])
+    return x, y
 
 
 def build_model(cfg, n_in):
@@ -91,15 +102,14 @@ class Log:
         return (f"epoch {epoch:>{self.width}}  loss {loss:.6f}  "
                 f"accuracy {100 * acc:6.2f}%")
 
-    def progress(self, epoch, model, rows):
+    def progress(self, p):
         """Training's callback: log lines for the epochs done so far, and the bar."""
-        loss_rows, acc_rows = rows
-        while self.printed < epoch:
-            self.line(self.epoch_line(self.printed, loss_rows[self.printed, 0],
-                                      acc_rows[self.printed, 0]))
+        while self.printed < p.epochs:
+            self.line(self.epoch_line(self.printed, p.loss[self.printed, 0],
+                                      p.accuracy[self.printed, 0]))
             self.printed += self.every
         if self.bar is not None:
-            self.bar.update(epoch - self.bar.n)
+            self.bar.update(p.epochs - self.bar.n)
 
     def close(self):
         if self.bar is not None:
@@ -113,6 +123,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
     stderr = stderr or sys.stderr
     cfg.check()
     x, y, scaling = load_data(cfg)
+    x_test, y_test = load_test_data(cfg, scaling) if cfg.test_n else (None, None)
     net = build_model(cfg, x.shape[1])
     out = prepare_out(out or default_out(cfg))
     if log_every is not None and log_every < 1:
@@ -129,7 +140,8 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
     finally:
         log.close()
     seconds = time.perf_counter() - started
-    log.progress(history.epochs_run, net, (history.loss[:, None], history.accuracy[:, None]))
+    log.progress(Progress(history.epochs_run, net, None, history.loss[:, None],
+                          history.accuracy[:, None]))
 
     message = history.message()
     if message:
@@ -142,6 +154,8 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
     metrics = {
         "final_loss": _finite_or_none(history.final_loss),
         "train_accuracy": history.final_accuracy,
+        **({"test_accuracy": float(np.mean(net.predict(x_test) == y_test)), "test_n": cfg.test_n}
+           if cfg.test_n else {}),
         "epochs_run": history.epochs_run,
         "diverged": history.diverged,
         "diverged_epoch": history.diverged_epoch if history.diverged else None,
@@ -171,7 +185,8 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
         _plots(out, net, x, y, pred, history)
     if not log.quiet:  # printed last, once every file is safely written
         try:
-            _test_print(stdout, y[:, 0], proba, history)
+            _test_print(stdout, y[:, 0], proba, history, metrics.get("test_accuracy"),
+                        cfg.test_n)
             print(f"outputs written to {out}"
                   + (f" (model also saved to {save})" if save else ""), file=stdout, flush=True)
         except BrokenPipeError:
@@ -191,7 +206,7 @@ def _finite_or_none(v):
     return float(v) if np.isfinite(v) else None
 
 
-def _test_print(stdout, labels, proba, history):
+def _test_print(stdout, labels, proba, history, test_accuracy=None, test_n=None):
     width = len(str(len(labels) - 1))
     for i, (t, p) in enumerate(zip(labels, proba)):
         if i == PRINT_LIMIT:
@@ -200,6 +215,9 @@ def _test_print(stdout, labels, proba, history):
         print(f"Iter {i:>{width}} | ground truth {int(t)} | prediction {p:.5f}", file=stdout)
     print(f"loss={history.final_loss:.5f} accuracy={100 * history.final_accuracy:.2f}%",
           file=stdout, flush=True)
+    if test_accuracy is not None:
+        print(f"accuracy on a fresh sample of {test_n} points: {100 * test_accuracy:.2f}%",
+              file=stdout, flush=True)
 
 
 def _plots(out, net, x, y, pred, history):

@@ -52,6 +52,7 @@ _KINDS = {
     "standardize": (bool, "true or false"),
     "stop_at_loss": (float, "a number"),
     "init": (str, "a model file path"),
+    "test_n": (int, "a whole number"),
 }
 assert set(_KINDS) == set(CONFIG_KEYS)
 
@@ -247,6 +248,7 @@ def train_group(group):
     history = train(net, x, y, loss=first.loss, optimizer=first.optimizer,
                       lr=[c.lr_value for c in cfgs], epochs=first.epochs,
                       batch_size=first.batch_size, stop_at_loss=first.stop_at_loss, **hyper)
+    test_acc = _test_accuracy(net, cfgs) if first.test_n else [None] * net.k
     metrics = []
     for m in range(net.k):
         acc = history.accuracy[:, m]
@@ -264,8 +266,21 @@ def train_group(group):
             "epoch_100": epoch_100,
             "diverged": bool(history.diverged[m]),
             "diverged_epoch": int(history.diverged_epoch[m]) if history.diverged[m] else None,
+            "test_accuracy": test_acc[m],
         })
     return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy()
+
+
+def _test_accuracy(net, cfgs):
+    """Each network's accuracy on its own fresh sample (drawn from its data seed)."""
+    from .run import load_test_data
+
+    samples = [load_test_data(c) for c in cfgs]
+    x = np.stack([a for a, _ in samples])
+    y = np.stack([b for _, b in samples])
+    pred = net.predict(x)
+    pred = pred[None] if net.k == 1 else pred
+    return [float(v) for v in np.mean(pred == y, axis=(1, 2))]
 
 
 def _default_hyper(optimizer, name):
@@ -347,7 +362,7 @@ def _dask_client(scheduler):
 
 
 RESULT_COLUMNS = [*CONFIG_KEYS, "final_loss", "final_accuracy", "epochs_run", "epoch_100",
-                  "diverged", "diverged_epoch"]
+                  "diverged", "diverged_epoch", "test_accuracy"]
 
 
 def write(result, out):

@@ -68,6 +68,20 @@ class History:
         return None
 
 
+@dataclass
+class Progress:
+    """What a training callback sees: ``epochs`` done; ``model``, the stack still training
+    (its ``grads`` hold the last update's gradients), holding networks ``active`` of the
+    original stack; ``loss`` and ``accuracy`` so far, (epochs, k) with NaN for stopped
+    networks."""
+
+    epochs: int
+    model: object
+    active: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray
+
+
 def _as_float_array(a, dtype, what):
     try:
         a = np.asarray(a, dtype=dtype)
@@ -108,8 +122,9 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
     lr and the optimizer's settings (``momentum``, ``weight_decay``, …) are scalars or one value
     per network. Full batch by default (one update per epoch); ``batch_size`` trains on
     mini-batches, shuffled each epoch from each network's own seed.
-    ``callback(epoch, model, history_so_far)`` is called every ``callback_every`` epochs.
-    Returns a :class:`History` with a model axis.
+    ``callback(progress)`` is called every ``callback_every`` epochs with a :class:`Progress`:
+    the epochs done, the working stack (with the gradients of its last update) and which
+    networks it holds. Returns a :class:`History` with a model axis.
     """
     epochs = int(epochs)
     if epochs < 0:
@@ -176,7 +191,7 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
             epoch += 1
             if epoch == next_callback:
                 next_callback += callback_every
-                callback(epoch, work, record.view(epoch))
+                callback(Progress(epoch, work, active, record.loss[:epoch], record.acc[:epoch]))
         if work is not model:
             model.params[active] = work.params
         record.finish(model, loss_fn, x, y, active, epoch)
@@ -272,9 +287,6 @@ class _Recorder:
             self.epochs_run[m] = done
             self.final_loss[m], self.final_acc[m] = L[pos], acc[pos]
         return np.asarray(keep, dtype=np.int64)
-
-    def view(self, epoch):
-        return self.loss[:epoch], self.acc[:epoch]
 
     def finish(self, model, loss_fn, x, y, active, epoch):
         """Evaluate the networks still training on the whole training set."""
