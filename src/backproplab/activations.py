@@ -18,13 +18,12 @@ GELU_A = 0.044715
 
 
 def sigmoid(z):
-    """σ(z) = 1 / (1 + e^(−z)), accurate and overflow-free for every z.
+    """σ(z) = 1 / (1 + e^(−z)), accurate to the last bit or so and overflow-free for every z.
 
-    With e = e^(−|z|) ≤ 1: σ(z) = 1 / (1 + e) for z ≥ 0 and e / (1 + e) for z < 0, so no
-    exponential ever exceeds 1 (σ(±1e4) is exactly 1 and 0, without a warning).
+    σ(z) = e^min(z, 0) / (1 + e^(−|z|)): for z ≥ 0 that is 1 / (1 + e^(−z)), for z < 0 it is
+    e^z / (1 + e^z), and neither exponential ever exceeds 1 (σ(±1e4) is exactly 1 and 0).
     """
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    return np.exp(np.minimum(z, 0.0)) / (1.0 + np.exp(-np.abs(z)))
 
 
 class Sigmoid:
