@@ -108,6 +108,27 @@ def build_parser():
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="the Dask scheduler's address, with --backend dask")
     sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    report = commands.add_parser(
+        "report", help="run the whole lab and write report.md and report.html",
+        description="Run the whole lab — the lab's two runs and the discussion experiments "
+                    "over many seeds — and write DIR/report.md (figures beside it) and a "
+                    "self-contained DIR/report.html.",
+        epilog="examples:\n  backproplab report --out report\n"
+               "  backproplab report --out report --quick\n"
+               "  backproplab report --out report --experiments my_experiments/\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("--out", metavar="DIR", default="report",
+                        help="output folder (default: %(default)s)")
+    report.add_argument("--quick", action="store_true",
+                        help="a small version: 2 seeds, a tenth of the epochs")
+    report.add_argument("--jobs", type=int, metavar="N",
+                        help="parallel processes (default: all cores)")
+    report.add_argument("--experiments", metavar="DIR",
+                        help="a folder of edited experiment files (NAME.toml) to use instead "
+                             "of the shipped ones")
+    report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
 
@@ -144,9 +165,9 @@ def config_from_args(args):
 def _train(args):
     from .run import train_run
 
-    status, _ = train_run(config_from_args(args), out=args.out, log_every=args.log_every,
-                          plots=not args.no_plots, quiet=args.quiet, save=args.save)
-    return status
+    run = train_run(config_from_args(args), out=args.out, log_every=args.log_every,
+                    plots=not args.no_plots, quiet=args.quiet, save=args.save)
+    return run.status
 
 
 def _sweep(args):
@@ -173,7 +194,22 @@ def _sweep(args):
     return 0
 
 
-COMMANDS = {"train": _train, "sweep": _sweep}
+def _report(args):
+    from . import report
+    from .errors import BackproplabError
+    from .run import prepare_out
+
+    if args.jobs is not None and args.jobs < 1:
+        raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
+    out = prepare_out(args.out)
+    (md, page), seconds = report.build(out, quick=args.quick, jobs=args.jobs,
+                                       experiments=args.experiments, progress=not args.quiet)
+    if not args.quiet:
+        print(f"report written to {md} and {page} in {seconds:.1f} s")
+    return 0
+
+
+COMMANDS = {"train": _train, "sweep": _sweep, "report": _report}
 
 
 def main(argv=None):

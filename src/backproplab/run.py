@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -85,6 +86,7 @@ class Log:
             self.bar = tqdm(total=epochs, unit="epoch", file=stderr, leave=False,
                             dynamic_ncols=True)
         self.printed = 0  # next epoch whose log line is due
+        self.hook = None
 
     def line(self, text):
         if self.quiet:
@@ -104,6 +106,8 @@ class Log:
 
     def progress(self, p):
         """Training's callback: log lines for the epochs done so far, and the bar."""
+        if self.hook is not None:
+            self.hook(p)
         while self.printed < p.epochs:
             self.line(self.epoch_line(self.printed, p.loss[self.printed, 0],
                                       p.accuracy[self.printed, 0]))
@@ -116,9 +120,23 @@ class Log:
             self.bar.close()
 
 
+@dataclass
+class TrainRun:
+    """What a ``train`` run produced."""
+
+    status: int
+    metrics: dict
+    net: MLP
+    history: object
+    out: str
+    x: np.ndarray
+    y: np.ndarray
+
+
 def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
-              stdout=None, stderr=None):
-    """Run the ``train`` command; returns (exit status, metrics)."""
+              stdout=None, stderr=None, on_progress=None):
+    """Run the ``train`` command; returns a :class:`TrainRun`. ``on_progress(progress)`` is
+    called along with the log, every 1/200 of the epochs."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     cfg.check()
@@ -130,6 +148,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
         raise BackproplabError(f"--log-every must be >= 1, got {log_every}")
     every = log_every or max(1, cfg.epochs // 20)
     log = Log(cfg.epochs, every, quiet, stdout, stderr)
+    log.hook = on_progress
     tick = max(1, min(every, cfg.epochs // 200 or 1))
     started = time.perf_counter()
     try:
@@ -140,6 +159,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
     finally:
         log.close()
     seconds = time.perf_counter() - started
+    log.hook = None
     log.progress(Progress(history.epochs_run, net, None, history.loss[:, None],
                           history.accuracy[:, None]))
 
@@ -191,7 +211,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
                   + (f" (model also saved to {save})" if save else ""), file=stdout, flush=True)
         except BrokenPipeError:
             silence(stdout)
-    return (130 if history.interrupted else 0), metrics
+    return TrainRun(130 if history.interrupted else 0, metrics, net, history, out, x, y)
 
 
 def silence(stream):

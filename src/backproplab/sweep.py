@@ -214,8 +214,10 @@ def _floats_per_network(cfg):
     return 4 * params + 6 * n * sum(sizes)
 
 
-def train_group(group):
-    """Train one stack; returns (index, per-network metrics, loss curves, accuracy curves)."""
+def train_group(group, grad_norm_every=None):
+    """Train one stack; returns (index, per-network metrics, loss curves, accuracy curves,
+    gradient norms or None). With ``grad_norm_every`` = K, the Frobenius norm of each layer's
+    weight gradient is recorded every K epochs: (networks, epochs // K, layers)."""
     from .model import MLP
     from .run import load_data
     from .training import train
@@ -245,9 +247,20 @@ def train_group(group):
         if any(v is not None for v in values):
             default = _default_hyper(first.optimizer, name)
             hyper[name] = [default if v is None else v for v in values]
+    norms, record = None, None
+    if grad_norm_every:
+        layers = len(net.dense_layers)
+        norms = np.full((net.k, first.epochs // grad_norm_every, layers), np.nan)
+
+        def record(p):
+            t = p.epochs // grad_norm_every - 1
+            for j, layer in enumerate(p.model.dense_layers):
+                norms[p.active, t, j] = np.sqrt(np.sum(layer.dW * layer.dW, axis=(1, 2)))
+
     history = train(net, x, y, loss=first.loss, optimizer=first.optimizer,
-                      lr=[c.lr_value for c in cfgs], epochs=first.epochs,
-                      batch_size=first.batch_size, stop_at_loss=first.stop_at_loss, **hyper)
+                    lr=[c.lr_value for c in cfgs], epochs=first.epochs,
+                    batch_size=first.batch_size, stop_at_loss=first.stop_at_loss,
+                    callback=record, callback_every=grad_norm_every, **hyper)
     test_acc = _test_accuracy(net, cfgs) if first.test_n else [None] * net.k
     metrics = []
     for m in range(net.k):
@@ -268,7 +281,7 @@ def train_group(group):
             "diverged_epoch": int(history.diverged_epoch[m]) if history.diverged[m] else None,
             "test_accuracy": test_acc[m],
         })
-    return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy()
+    return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy(), norms
 
 
 def _test_accuracy(net, cfgs):
@@ -297,14 +310,19 @@ class SweepResult:
     metrics: list
     loss: np.ndarray  # (networks, max epochs)
     accuracy: np.ndarray
+    grad_norms: list = None  # per network: (records, layers), with grad_norm_every
 
     def rows(self):
         for cfg, m in zip(self.configs, self.metrics):
             yield {**cfg.to_dict(), **m}
 
 
-def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, stream=None):
-    """Train every configuration; returns a SweepResult in the configurations' order."""
+def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, stream=None,
+        grad_norm_every=None, on_done=None):
+    """Train every configuration; returns a SweepResult in the configurations' order.
+
+    ``on_done(networks)`` is called as each stack finishes; ``grad_norm_every`` records layer
+    gradient norms (see :func:`train_group`)."""
     from joblib import Parallel, delayed, parallel_config
 
     jobs = jobs or os.cpu_count() or 1
@@ -326,24 +344,29 @@ def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, strea
     loss = np.full((len(configs), width), np.nan)
     acc = np.full((len(configs), width), np.nan)
     metrics = [None] * len(configs)
+    norms = [None] * len(configs)
     try:
         with parallel_config(backend=backend if backend == "dask" else "loky",
                              n_jobs=1 if len(groups) == 1 and backend != "dask" else jobs):
             outputs = Parallel(return_as="generator_unordered")(
-                delayed(train_group)(g) for g in groups)
-            for index, group_metrics, group_loss, group_acc in outputs:
-                for i, m, lc, ac in zip(index, group_metrics, group_loss, group_acc):
-                    metrics[i] = m
-                    loss[i, :len(lc)] = lc
-                    acc[i, :len(ac)] = ac
+                delayed(train_group)(g, grad_norm_every) for g in groups)
+            for index, group_metrics, group_loss, group_acc, group_norms in outputs:
+                for j, i in enumerate(index):
+                    metrics[i] = group_metrics[j]
+                    loss[i, :group_loss.shape[1]] = group_loss[j]
+                    acc[i, :group_acc.shape[1]] = group_acc[j]
+                    if group_norms is not None:
+                        norms[i] = group_norms[j]
                 if bar is not None:
                     bar.update(1)
+                if on_done is not None:
+                    on_done(len(index))
     finally:
         if bar is not None:
             bar.close()
         if client is not None:
             client.close()
-    return SweepResult(list(configs), metrics, loss, acc)
+    return SweepResult(list(configs), metrics, loss, acc, norms if grad_norm_every else None)
 
 
 def _dask_client(scheduler):
