@@ -13,6 +13,23 @@ import numpy as np
 
 from .errors import unknown_name
 
+
+class Buffers:
+    """Arrays a layer reuses from one step to the next (written with ``out=``).
+
+    A training step of a stack of networks works on arrays of hundreds of kilobytes; allocating
+    fresh ones for every temporary costs more than the arithmetic (each is new memory from the
+    operating system), so the hot layers keep theirs. A buffer is remade when the shape
+    changes (a smaller last mini-batch, a stack that lost a network).
+    """
+
+    def buffer(self, name, shape, dtype):
+        store = self.__dict__.setdefault("_buffers", {})
+        b = store.get(name)
+        if b is None or b.shape != shape or b.dtype != dtype:
+            b = store[name] = np.empty(shape, dtype)
+        return b
+
 GELU_C = np.sqrt(2.0 / np.pi)  # the tanh approximation's constant, √(2/π)
 GELU_A = 0.044715
 
@@ -20,50 +37,71 @@ GELU_A = 0.044715
 def sigmoid(z):
     """σ(z) = 1 / (1 + e^(−z)), accurate to the last bit or so and overflow-free for every z.
 
-    σ(z) = e^min(z, 0) / (1 + e^(−|z|)): for z ≥ 0 that is 1 / (1 + e^(−z)), for z < 0 it is
-    e^z / (1 + e^z), and neither exponential ever exceeds 1 (σ(±1e4) is exactly 1 and 0).
+    With e = e^(−|z|) ≤ 1: σ(z) = 1 / (1 + e) for z ≥ 0 and e / (1 + e) for z < 0, so no
+    exponential ever exceeds 1 (σ(±1e4) is exactly 1 and 0). The numerator, 1 or e, is
+    max(e, [z ≥ 0]): one cheap pass instead of a second exponential.
     """
-    return np.exp(np.minimum(z, 0.0)) / (1.0 + np.exp(-np.abs(z)))
+    e = np.exp(-np.abs(z))
+    return np.maximum(e, z >= 0) / (1.0 + e)
 
 
-class Sigmoid:
-    """a = σ(z).   Backward: dz = grad_out · a(1 − a)."""
+class Sigmoid(Buffers):
+    """a = σ(z).   Backward: dz = grad_out · a(1 − a).
+
+    The same computation as :func:`sigmoid`, written into reused buffers (see Buffers).
+    """
 
     name, init = "sigmoid", "glorot"
 
     def forward(self, z):
-        self._a = sigmoid(z)
-        return self._a
+        e = self.buffer("e", z.shape, z.dtype)
+        a = self.buffer("a", z.shape, z.dtype)
+        np.abs(z, out=e)
+        np.negative(e, out=e)
+        np.exp(e, out=e)  # e = e^(−|z|) ≤ 1
+        np.maximum(e, z >= 0, out=a)  # 1 for z ≥ 0, e for z < 0
+        e += 1.0
+        a /= e
+        self._a = a
+        return a
 
     def backward(self, grad_out):
-        a = self._a
-        return grad_out * a * (1.0 - a)
+        dz = self.buffer("dz", grad_out.shape, grad_out.dtype)
+        np.subtract(1.0, self._a, out=dz)
+        dz *= self._a
+        dz *= grad_out
+        return dz
 
 
-class Tanh:
+class Tanh(Buffers):
     """a = tanh(z).   Backward: dz = grad_out · (1 − a²)."""
 
     name, init = "tanh", "glorot"
 
     def forward(self, z):
-        self._a = np.tanh(z)
+        self._a = np.tanh(z, out=self.buffer("a", z.shape, z.dtype))
         return self._a
 
     def backward(self, grad_out):
-        return grad_out * (1.0 - self._a * self._a)
+        dz = self.buffer("dz", grad_out.shape, grad_out.dtype)
+        np.multiply(self._a, self._a, out=dz)
+        np.subtract(1.0, dz, out=dz)
+        dz *= grad_out
+        return dz
 
 
-class ReLU:
+class ReLU(Buffers):
     """a = max(z, 0).   Backward: dz = grad_out · [z > 0]."""
 
     name, init = "relu", "he"
 
     def forward(self, z):
-        self._on = z > 0
-        return np.where(self._on, z, 0.0)
+        self._on = np.greater(z, 0, out=self.buffer("on", z.shape, bool))
+        return np.maximum(z, 0.0, out=self.buffer("a", z.shape, z.dtype))
 
     def backward(self, grad_out):
-        return grad_out * self._on
+        return np.multiply(grad_out, self._on, out=self.buffer("dz", grad_out.shape,
+                                                                 grad_out.dtype))
 
 
 class LeakyReLU:

@@ -37,7 +37,8 @@ class MSE:
     def forward(self, z, y):
         self.proba = self.output.forward(z)
         self._diff = self.proba - y
-        return np.mean(self._diff * self._diff, axis=(-2, -1))
+        n, n_out = z.shape[-2:]
+        return (self._diff * self._diff).sum(axis=(-2, -1)) / (n * n_out)
 
     def backward(self):
         n, n_out = self._diff.shape[-2:]
@@ -64,7 +65,8 @@ class BCE:
     def forward(self, z, y):
         self.proba = sigmoid(z)
         self._y = y
-        return np.mean(np.logaddexp(0.0, z) - y * z, axis=(-2, -1))
+        n, n_out = z.shape[-2:]
+        return (np.logaddexp(0.0, z) - y * z).sum(axis=(-2, -1)) / (n * n_out)
 
     def backward(self):
         n, n_out = self.proba.shape[-2:]
@@ -83,5 +85,8 @@ def get_loss(name, output="sigmoid"):
 
 
 def accuracy(proba, y):
-    """Share of samples whose prediction (probability ≥ 0.5) equals the 0/1 label, per network."""
-    return np.mean((proba >= 0.5) == (y >= 0.5), axis=(-2, -1))
+    """Share of samples whose prediction (probability ≥ 0.5) equals the 0/1 label, per network.
+    ``y`` may be given as booleans (label = 1), which saves a comparison per call."""
+    labels = y if y.dtype == bool else y >= 0.5
+    n, n_out = proba.shape[-2:]
+    return ((proba >= 0.5) == labels).sum(axis=(-2, -1)) / (n * n_out)

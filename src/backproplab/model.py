@@ -49,6 +49,8 @@ class Sequential:
         self.params = np.zeros((self.k, size), self.dtype)
         self.grads = np.zeros((self.k, size), self.dtype)
         self._bind()
+        if self.layers and hasattr(self.layers[0], "input_grad"):
+            self.layers[0].input_grad = False  # its input is the data: no gradient needed
 
     def _bind(self):
         views = {}
@@ -80,11 +82,14 @@ class Sequential:
                     layer.initialize(rng, layer.W[m], layer.b[m])
 
     def forward(self, x):
+        """The output of every network, (k, n, n_out). Layers reuse their arrays, so the result
+        is valid until the next forward pass (copy it to keep it)."""
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
     def backward(self, grad_out):
+        """Backpropagate dL/d(output); returns dL/dx, or None when the first layer skips it."""
         for layer in reversed(self.layers):
             grad_out = layer.backward(grad_out)
         return grad_out
@@ -183,7 +188,7 @@ class MLP(Sequential):
         """The output unit's pre-activation z: (n, n_out), or (k, n, n_out) for a stack."""
         x = np.asarray(x, dtype=self.dtype)
         with np.errstate(all="ignore"):
-            return self._squeeze(self.forward(x))
+            return self._squeeze(self.forward(x).copy())
 
     def predict_proba(self, x):
         """The output after its nonlinearity — P(label = 1) for a sigmoid output: (n, 1), or
