@@ -58,7 +58,8 @@ class Dense(Buffers):
         return z
 
     def backward(self, grad_out):
-        self.dW += self._x.swapaxes(-1, -2) @ grad_out
+        dW = self.buffer("dW", self.dW.shape, self.dW.dtype)
+        self.dW += np.matmul(self._x.swapaxes(-1, -2), grad_out, out=dW)
         self.db += self._row_of_ones(grad_out) @ grad_out  # Σₙ as one matmul: BLAS sums a
         if not self.input_grad:  # (k, n, n_out) stack far faster than .sum(axis=-2) does
             return None

@@ -56,6 +56,14 @@ class Optimizer:
         column = self._cast[name]
         return column.reshape(column.shape[:1] + (1,) * (like.ndim - 1))
 
+    def scratch(self, i, like, slot=0):
+        """A reused array shaped like parameter i, for temporaries (see activations.Buffers)."""
+        store = self.__dict__.setdefault("_scratch", {})
+        b = store.get((i, slot))
+        if b is None or b.shape != like.shape:
+            b = store[(i, slot)] = np.empty_like(like)
+        return b
+
     def zero(self, name):
         return self.hyper.get(name) is None or not np.any(self.hyper[name])
 
@@ -78,6 +86,7 @@ class Optimizer:
         """The same optimizer for the networks ``index`` of the stack, now held in ``params``."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
+        new._scratch = {}
         new.params, new.grads = list(params), list(grads)
         new.k = len(index)
         new.hyper = {n: c[index] for n, c in self.hyper.items()}
@@ -97,7 +106,8 @@ class GD(Optimizer):
 
     def update(self, i, param, grad):
         grad = self.decayed(param, grad)
-        param -= self.h("lr", param) * grad
+        step = np.multiply(self.h("lr", param), grad, out=self.scratch(i, param))
+        param -= step
 
 
 class Momentum(Optimizer):
@@ -220,11 +230,20 @@ class Adam(Optimizer):
             self.state["exp_avg"][i] = np.zeros_like(param)
             self.state["exp_avg_sq"][i] = np.zeros_like(param)
         m, v = self.state["exp_avg"][i], self.state["exp_avg_sq"][i]
-        m += self.h("1-beta1", param) * (grad - m)
-        v *= self.h("beta2", param)
-        v += self.h("1-beta2", param) * grad * grad
-        denom = np.sqrt(v) / self._bc2_sqrt.reshape(self._shape(param)) + self.h("eps", param)
-        param += (self._step_size.reshape(self._shape(param)) * m) / denom
+        t, denom = self.scratch(i, param, 0), self.scratch(i, param, 1)
+        np.subtract(grad, m, out=t)  # m ← m + (1 − β₁)(g − m)
+        t *= self.h("1-beta1", param)
+        m += t
+        v *= self.h("beta2", param)  # v ← β₂ v + ((1 − β₂) g) g
+        np.multiply(self.h("1-beta2", param), grad, out=t)
+        t *= grad
+        v += t
+        np.sqrt(v, out=denom)  # denom = √v / √(1 − β₂ᵗ) + eps
+        denom /= self._bc2_sqrt.reshape(self._shape(param))
+        denom += self.h("eps", param)
+        np.multiply(self._step_size.reshape(self._shape(param)), m, out=t)
+        t /= denom  # p ← p + (−lr / (1 − β₁ᵗ)) m / denom
+        param += t
 
     def _shape(self, like):
         return (self.k,) + (1,) * (like.ndim - 1)
