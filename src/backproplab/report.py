@@ -80,6 +80,10 @@ class Steps:
         if self.bar is not None:
             self.bar.update(n)
 
+    def reach(self, n):
+        if self.bar is not None and self.bar.n < n:
+            self.bar.update(n - self.bar.n)
+
     def close(self):
         if self.bar is not None:
             self.bar.close()
@@ -99,8 +103,10 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
             f"Written by backproplab {__version__} (NumPy {np.__version__}). Every number, "
             "figure and sentence below comes from the runs made while writing it.")
         _results(doc, out, quick, steps)
+        before = steps.bar.n if steps.bar is not None else 0
         result = sweep.run(everything, jobs=jobs, progress=False, on_done=steps.done,
                            grad_norm_every=_grad_every(everything))
+        steps.reach(before + len(everything))  # networks asked for twice were trained once
         by_experiment, start = {}, 0
         for name, (_, _, configs) in exps.items():
             by_experiment[name] = _slice(result, start, start + len(configs))

@@ -328,7 +328,14 @@ def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, strea
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1 and jobs != -1:
         raise BackproplabError(f"--jobs must be >= 1, got {jobs}")
-    groups = plan(configs, jobs)
+    # a network asked for twice (the same settings in two experiments) is trained once
+    first_of = {}
+    for i, cfg in enumerate(configs):
+        first_of.setdefault(repr(cfg), i)
+    unique = sorted(set(first_of.values()))
+    groups = plan([configs[i] for i in unique], jobs)
+    for g in groups:
+        g.index = [unique[j] for j in g.index]
     bar = None
     if progress:
         from tqdm import tqdm
@@ -366,6 +373,10 @@ def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, strea
             bar.close()
         if client is not None:
             client.close()
+    for i, cfg in enumerate(configs):
+        j = first_of[repr(cfg)]
+        if j != i:
+            metrics[i], loss[i], acc[i], norms[i] = metrics[j], loss[j], acc[j], norms[j]
     return SweepResult(list(configs), metrics, loss, acc, norms if grad_norm_every else None)
 
 
