@@ -14,6 +14,7 @@ import io
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from importlib import resources
 
@@ -70,7 +71,7 @@ class Steps:
     """One progress bar over the report's steps (on a terminal)."""
 
     def __init__(self, total, enabled):
-        self.bar = None
+        self.bar, self.total = None, total
         if enabled and sys.stderr.isatty():
             from tqdm import tqdm
 
@@ -102,11 +103,14 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
         doc.paragraph(
             f"Written by backproplab {__version__} (NumPy {np.__version__}). Every number, "
             "figure and sentence below comes from the runs made while writing it.")
-        _results(doc, out, quick, steps)
-        before = steps.bar.n if steps.bar is not None else 0
-        result = sweep.run(everything, jobs=jobs, progress=False, on_done=steps.done,
-                           grad_norm_every=_grad_every(everything))
-        steps.reach(before + len(everything))  # networks asked for twice were trained once
+        # The sweeps run in worker processes while this one trains and draws the Results.
+        with ThreadPoolExecutor(1) as background:
+            sweeps = background.submit(sweep.run, everything, jobs=jobs, progress=False,
+                                       on_done=steps.done,
+                                       grad_norm_every=_grad_every(everything))
+            _results(doc, out, quick, steps)
+            result = sweeps.result()
+        steps.reach(steps.total - 2 * len(EXPERIMENTS) - 1)  # duplicates were trained once
         by_experiment, start = {}, 0
         for name, (_, _, configs) in exps.items():
             by_experiment[name] = _slice(result, start, start + len(configs))
@@ -237,12 +241,12 @@ def setting_label(row, keys):
         elif k == "lr":
             parts.append(f"lr {v:g}")
         elif k == "epochs":
-            parts.append(f"{v} epochs")
+            parts.append(f"({v} epochs)")
         elif k == "output":
             parts.append(f"output {v}")
         else:
             parts.append(str(v))
-    return ", ".join(parts)
+    return ", ".join(parts).replace(", (", " (")
 
 
 def summarise(result, keys):
@@ -250,10 +254,13 @@ def summarise(result, keys):
     tables = {}
     for data in dict.fromkeys(c.data for c in result.configs):
         sub = [i for i, c in enumerate(result.configs) if c.data == data]
+        # epochs go into a label only where they differ between this data set's settings
+        shown = [k for k in keys if k != "epochs"
+                 or len({result.configs[i].epochs for i in sub}) > 1]
         labels = {}
         for i in sub:
             row = result.configs[i].to_dict()
-            labels.setdefault(setting_label(row, keys), []).append(i)
+            labels.setdefault(setting_label(row, shown), []).append(i)
         rows = []
         for label, index in labels.items():
             ms = [result.metrics[i] for i in index]
@@ -342,11 +349,13 @@ def _discussion(doc, out, name, title, keys, result, configs, steps):
 
     doc.heading(title, 3)
     tables = summarise(result, keys)
-    epochs = sorted({c.epochs for c in configs})
+    per_data = "; ".join(
+        f"{data} {' or '.join(map(str, sorted({c.epochs for c in configs if c.data == data})))}"
+        for data in tables)
     doc.paragraph(
         f"{len(configs)} networks: {sum(len(r) for r in tables.values()) // max(len(tables), 1)} "
-        f"settings × {len({c.seed for c in configs})} seeds on each data set, "
-        f"{' or '.join(map(str, epochs))} epochs, from `{name}.toml`.")
+        f"settings × {len({c.seed for c in configs})} seeds on each data set; epochs: "
+        f"{per_data}; from `{name}.toml`.")
     for data, rows in tables.items():
         doc.paragraph(describe(data, rows))
     extra = EXTRAS.get(name)
@@ -391,7 +400,7 @@ def _no_activation(doc, out, result, tables, configs):
         f"Without activations the network computes z = ((x W₁ + b₁) W₂ + b₂) W₃ + b₃, which "
         f"multiplies out to one linear map x W + b. For the XOR network of seed {cfg.seed} "
         f"trained at lr {cfg.lr_value:g} for {h.epochs_run} epochs it is:")
-    doc.code(f"ŷ = {W[0, 0]:+.6f}·x₁ {W[1, 0]:+.6f}·x₂ {b[0]:+.6f}\n"
+    doc.code(f"ŷ = {W[0, 0]:+.6g}·x₁ {W[1, 0]:+.6g}·x₂ {b[0]:+.6g}\n"
              f"(largest difference from the network's own output: {gap:.1e})")
     doc.paragraph(
         "Its prediction is 1 where ŷ ≥ 0.5: one side of one straight line. The XOR points "

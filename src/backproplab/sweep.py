@@ -2,8 +2,9 @@
 
 A sweep file is TOML whose keys are ``backproplab train``'s options. A list value is a grid
 axis (for ``hidden`` and a per-layer ``activation``, a list of lists); ``seeds = N`` means seeds
-0..N−1 (a list also works). ``[[grid]]`` tables, if present, are grids of their own that inherit
-the top-level keys; the sweep is their union::
+0..N−1 (a list also works). A table value gives one value per data set
+(``epochs = {linear = 3000, xor = 6000}``). ``[[grid]]`` tables, if present, are grids of their
+own that inherit the top-level keys; the sweep is their union::
 
     data = "xor"
     hidden = [4, 4]
@@ -77,6 +78,14 @@ def _axis(path, key, value):
     is a list of lists); ``activation`` takes a name or, per layer, a list of names.
     """
     kind, description = _KINDS[key]
+    if isinstance(value, dict):  # one value per data set: {linear = 3000, xor = 6000}
+        if key == "data" or not value:
+            raise BackproplabError(f"{path}: key {key!r} cannot be a table here")
+        for name, v in value.items():
+            if not _is(v, kind) or (kind == "ints" and not v):
+                raise BackproplabError(f"{path}: key {key!r}, data set {name!r}: must be "
+                                       f"{description}, got {v!r}")
+        return [value]
     if kind == "ints":
         is_axis = isinstance(value, list) and any(isinstance(v, list) for v in value)
     else:
@@ -160,6 +169,13 @@ def parse(path, text=None):
             axes["seed"] = seeds
         for combo in itertools.product(*axes.values()):
             settings = dict(zip(axes, combo))
+            for key, value in settings.items():
+                if isinstance(value, dict):
+                    data = settings.get("data", TrainConfig.data)
+                    if data not in value:
+                        raise BackproplabError(f"{path}: key {key!r} gives no value for data "
+                                               f"set {data!r}")
+                    settings[key] = value[data]
             try:
                 configs.append(TrainConfig(**settings).check())
             except BackproplabError as e:
