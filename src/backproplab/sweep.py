@@ -152,7 +152,11 @@ def parse(path, text=None):
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise BackproplabError(f"{path}: not valid TOML: {e}") from None
+        message = str(e)
+        if "at end of document" in message:  # name the line there too: the file's last
+            message = message.replace("at end of document",
+                                      f"at line {text.count(chr(10)) + 1}, the end of the file")
+        raise BackproplabError(f"{path}: not valid TOML: {message}") from None
     top = _normalise(path, table)
     grids = top.pop("grid", [{}])
     if not isinstance(grids, list) or not grids or not all(isinstance(g, dict) for g in grids):

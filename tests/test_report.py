@@ -1,0 +1,190 @@
+"""`backproplab report --quick` end to end, and the report's generated text against its tables."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+from backproplab import MLP, datasets, report
+
+SECTIONS = ["## Results", "### The linear data", "### The XOR data", "## Discussion",
+            *(f"### {title}" for _, title, _ in report.EXPERIMENTS),
+            "## Settings and reproduction"]
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    from backproplab.cli import main
+
+    out = tmp_path_factory.mktemp("report")
+    status = main(["report", "--out", str(out), "--quick", "--quiet"])
+    assert status == 0
+    return out
+
+
+def test_every_section_figure_and_table_is_present(quick_report):
+    md = (quick_report / "report.md").read_text()
+    positions = [md.index(s) for s in SECTIONS]
+    assert positions == sorted(positions)  # in order
+    figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    for name in ("learning_curve.png", "comparison.png", "decision_boundary.png",
+                 "network.png", "training.gif"):
+        assert any(f.endswith(name) for f in figures), name
+    for name, _, _ in report.EXPERIMENTS:
+        assert f"figures/{name}.png" in figures
+    assert "figures/vanishing_gradients_norms.png" in figures
+    for f in figures:
+        assert (quick_report / f).stat().st_size > 1000, f
+    # a test table per data set in Results, and two tables (linear, XOR) per experiment
+    assert md.count("| sample | x₁ | x₂ | ground truth | prediction | correct |") == 2
+    assert md.count("| setting | seeds | final accuracy (mean ± std) |") == 2 * len(
+        report.EXPERIMENTS)
+    # the training log and the lab's test print come from the run
+    assert re.search(r"^epoch +0  loss \d\.\d{6}  accuracy", md, re.M)
+    assert re.search(r"^loss=\d\.\d{5} accuracy=\d+\.\d{2}%$", md, re.M)
+    # the reproduction command and every experiment's sweep file
+    assert "backproplab report --out DIR --quick" in md
+    for name, _, _ in report.EXPERIMENTS:
+        assert f"`{name}.toml`" in md
+
+
+def test_html_is_self_contained(quick_report):
+    page = (quick_report / "report.html").read_text()
+    md = (quick_report / "report.md").read_text()
+    assert "http://" not in page and "https://" not in page
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert sources and all(s.startswith("data:image/") for s in sources)
+    assert len(sources) == len(re.findall(r"!\[", md))
+    assert "<link" not in page and "@import" not in page
+    separators = [line for line in md.splitlines() if re.match(r"^\| -{3}", line)]
+    assert page.count("<table>") == len(separators)
+
+
+def parse_sections(md):
+    """{section title: (paragraphs, {data title: table rows})} for the discussion."""
+    out = {}
+    for _, title, _ in report.EXPERIMENTS:
+        start = md.index(f"### {title}")
+        end = md.find("\n### ", start + 1)
+        end = md.find("\n## ", start + 1) if end == -1 else end
+        body = md[start:end]
+        paragraphs = [line for line in body.splitlines() if line.startswith("On the ")
+                      and not line.endswith(":")]
+        tables = {}
+        for data_title in report.DATA_TITLES.values():
+            marker = f"On the {data_title}:\n\n"
+            at = body.find(marker)
+            if at == -1:
+                continue
+            lines = body[at + len(marker):].splitlines()
+            rows = []
+            for line in lines[2:]:
+                if not line.startswith("|"):
+                    break
+                rows.append([c.strip() for c in line.strip("|").split("|")])
+            tables[data_title] = rows
+        out[title] = (paragraphs, tables)
+    return out
+
+
+def test_generated_paragraphs_agree_with_their_tables(quick_report):
+    md = (quick_report / "report.md").read_text()
+    checked = 0
+    for title, (paragraphs, tables) in parse_sections(md).items():
+        assert tables, title
+        for data_title, rows in tables.items():
+            text = next(p for p in paragraphs if p.startswith(f"On the {data_title},"))
+            for label, seeds, _, solved, _median, diverged in rows:
+                s, n = map(int, solved.split(" ")[0].split("/"))
+                assert int(seeds) == n
+                if s == n:
+                    head = text.split(" solved all ")[0]
+                    assert label in head, (title, label)
+                elif s == 0:
+                    assert "solved none" in text and label in text.split("solved none")[0]
+                else:
+                    assert f"{label} solved {s} of {n}" in text, (title, label)
+                if int(diverged):
+                    assert f"{label} in {diverged} of {n} seeds" in text
+                else:
+                    assert f"{label} in " not in text.split("Diverged:")[-1] or \
+                        "Diverged:" not in text
+                checked += 1
+            fastest = re.search(r"the fastest, (.+?), reached 100% in a median of (\S+) epochs",
+                                text)
+            full = {r[0]: float(r[4]) for r in rows
+                    if r[3].split(" ")[0].split("/")[0] == r[3].split(" ")[0].split("/")[1]
+                    and r[4] != "—"}
+            if full:
+                label, median = fastest.group(1), float(fastest.group(2))
+                assert full[label] == median == min(full.values()), (title, label)
+            else:
+                assert fastest is None
+    assert checked >= 2 * 20
+
+
+def test_describe_writes_what_the_rows_say():
+    rows = [
+        {"label": "lr 1", "networks": 10, "solved": 10, "median_epochs": 850.0,
+         "accuracy_mean": 1.0, "diverged": 0, "diverged_epochs": []},
+        {"label": "lr 10", "networks": 10, "solved": 10, "median_epochs": 300.0,
+         "accuracy_mean": 1.0, "diverged": 0, "diverged_epochs": []},
+        {"label": "lr 0.1", "networks": 10, "solved": 3, "median_epochs": 2000.0,
+         "accuracy_mean": 0.8, "diverged": 0, "diverged_epochs": []},
+        {"label": "lr 100", "networks": 10, "solved": 0, "median_epochs": None,
+         "accuracy_mean": 0.5, "diverged": 4, "diverged_epochs": [7, 3, 9, 12]},
+    ]
+    text = report.describe("xor", rows)
+    assert "lr 1 and lr 10 solved all 10 seeds" in text
+    assert "the fastest, lr 10, reached 100% in a median of 300 epochs" in text
+    assert "lr 0.1 solved 3 of 10" in text
+    assert "lr 100 solved none (mean final accuracy: lr 100 50.0%)" in text
+    assert "lr 100 in 4 of 10 seeds (first at epoch 3)" in text
+
+
+def test_collapse_is_the_network_without_activations():
+    x, _ = datasets.linear(50, seed=2)
+    net = MLP(2, hidden=(5, 3, 4), activation="none", output="none", seed=1)
+    W, b = report.collapse(net)
+    assert W.shape == (2, 1) and b.shape == (1,)
+    np.testing.assert_allclose(net.decision_function(x), x @ W + b, rtol=1e-12, atol=1e-14)
+
+
+def test_experiments_folder_overrides_one_file(tmp_path):
+    (tmp_path / "learning_rates.toml").write_text(
+        'data = "xor"\nlr = [0.5]\nseeds = 2\nepochs = 10\n')
+    exps = report.load_experiments(str(tmp_path))
+    path, text, configs = exps["learning_rates"]
+    assert path == os.path.join(str(tmp_path), "learning_rates.toml")
+    assert [(c.lr, c.seed) for c in configs] == [(0.5, 0), (0.5, 1)]
+    assert exps["optimizers"][0].endswith(os.path.join("experiments", "optimizers.toml"))
+
+
+def test_shipped_experiments_cover_the_lab(tmp_path):
+    exps = report.load_experiments()
+    lrs = {c.lr for c in exps["learning_rates"][2]}
+    assert min(lrs) == 0.001 and max(lrs) == 10.0
+    widths = {c.hidden[0] for c in exps["hidden_units"][2]}
+    assert min(widths) == 1 and max(widths) == 500
+    assert {c.optimizer for c in exps["optimizers"][2]} == {
+        "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
+    assert len({c.activation[0] for c in exps["activations"][2]}) == 8
+    assert {c.loss for c in exps["losses"][2]} == {"mse", "bce"}
+    for name, (_, _, configs) in exps.items():
+        assert {c.data for c in configs} == {"linear", "xor"}, name
+        assert len({c.seed for c in configs}) >= 10, name
+    assert any(c.activation[0] == "none" and c.output == "none" and c.lr == 1.0
+               for c in exps["no_activation"][2])
+
+
+def test_bad_experiments_folder(cli, tmp_path):
+    status, _, stderr = cli("report", "--out", tmp_path / "r", "--experiments",
+                            tmp_path / "missing", "--quick")
+    assert status == 2 and "no such folder" in stderr
+    (tmp_path / "exp").mkdir()
+    for text, line in (("seeds = 2\nloss = [\n", "line 3"), ("seeds = 2\nloss == 1\n", "line 2")):
+        (tmp_path / "exp" / "losses.toml").write_text(text)
+        status, _, stderr = cli("report", "--out", tmp_path / "r", "--experiments",
+                                tmp_path / "exp", "--quick")
+        assert status == 2 and "losses.toml" in stderr and line in stderr, stderr
