@@ -20,8 +20,8 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/backproplab train --data linear --out runs/demo-linear
-	$(BIN)/backproplab train --data xor --out runs/demo-xor
+	$(BIN)/backproplab report --out report
+	@echo "open report/report.html (or read report/report.md)"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests
