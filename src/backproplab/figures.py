@@ -270,7 +270,10 @@ def band_plot(panels, path, ylabel="loss", logy=True):
             ax.fill_between(epochs, lo, hi, color=c, alpha=0.2, linewidth=0)
             ax.plot(epochs, median, color=c, lw=1.5)
             drawn += [v[np.isfinite(v)] for v in (median, lo, hi)]
-            right = max(right, np.shape(curves)[-1] - 1, *diverged)
+            curves = np.asarray(curves, dtype=float)
+            seen = np.flatnonzero(np.isfinite(curves).any(axis=0)) if curves.ndim == 2 else []
+            last = int(seen[-1]) if len(seen) else 0  # curves may be NaN-padded past their end
+            right = max(right, last, *diverged)
             # ×s along the top, one row per series; a number beside one that stands for several
             if diverged:
                 height = 0.97 - 0.045 * row
