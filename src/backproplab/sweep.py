@@ -356,17 +356,17 @@ def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, strea
     groups = plan([configs[i] for i in unique], jobs)
     for g in groups:
         g.index = [unique[j] for j in g.index]
+    client = None  # connect before the progress bar, so a failure leaves no bar behind
+    if backend == "dask":
+        client = _dask_client(scheduler)
+    elif backend != "loky":
+        raise BackproplabError(f"unknown backend {backend!r}; choose loky or dask")
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(groups), unit="stack", file=stream or sys.stderr, leave=False,
                    disable=not (stream or sys.stderr).isatty())
-    client = None
-    if backend == "dask":
-        client = _dask_client(scheduler)
-    elif backend != "loky":
-        raise BackproplabError(f"unknown backend {backend!r}; choose loky or dask")
     width = max((c.epochs for c in configs), default=0)
     loss = np.full((len(configs), width), np.nan)
     acc = np.full((len(configs), width), np.nan)
@@ -474,8 +474,7 @@ def format_summary(keys, rows):
     body = []
     for r in rows:
         med = r["median_epochs_to_100"]
-        body.append([*(("-".join(map(str, r[k])) if isinstance(r[k], tuple) else str(r[k]))
-                       for k in keys),
+        body.append([*(_shown(r[k]) for k in keys),
                      str(r["networks"]),
                      f"{100 * r['accuracy_mean']:.1f}% ± {100 * r['accuracy_std']:.1f}",
                      f"{r['solved']}/{r['networks']}",
@@ -485,3 +484,10 @@ def format_summary(keys, rows):
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(b, widths)).rstrip() for b in body]
     return "\n".join(lines)
+
+
+def _shown(v):
+    """A setting in the table: layer lists as 4-4, an unset one (None) as —."""
+    if v is None:
+        return "—"
+    return "-".join(map(str, v)) if isinstance(v, tuple) else str(v)
