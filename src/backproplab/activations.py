@@ -19,16 +19,17 @@ class Buffers:
 
     A training step of a stack of networks works on arrays of hundreds of kilobytes; allocating
     fresh ones for every temporary costs more than the arithmetic (each is new memory from the
-    operating system), so the hot layers keep theirs. A buffer is remade when the shape
-    changes (a smaller last mini-batch, a stack that lost a network).
+    operating system), so the hot layers keep theirs. ``reuse(key, make)`` remakes them, by
+    calling ``make()``, only when ``key`` — the shapes they depend on — changes (a smaller last
+    mini-batch, a stack that lost a network): one tuple comparison per step otherwise.
     """
 
-    def buffer(self, name, shape, dtype):
-        store = self.__dict__.setdefault("_buffers", {})
-        b = store.get(name)
-        if b is None or b.shape != shape or b.dtype != dtype:
-            b = store[name] = np.empty(shape, dtype)
-        return b
+    _key = None
+
+    def reuse(self, key, make):
+        if key != self._key:
+            make()
+            self._key = key
 
 GELU_C = np.sqrt(2.0 / np.pi)  # the tanh approximation's constant, √(2/π)
 GELU_A = 0.044715
@@ -53,9 +54,12 @@ class Sigmoid(Buffers):
 
     name, init = "sigmoid", "glorot"
 
+    def _make(self, z):
+        self._e, self._a, self._dz = np.empty_like(z), np.empty_like(z), np.empty_like(z)
+
     def forward(self, z):
-        e = self.buffer("e", z.shape, z.dtype)
-        a = self.buffer("a", z.shape, z.dtype)
+        self.reuse((z.shape, z.dtype), lambda: self._make(z))
+        e, a = self._e, self._a
         np.abs(z, out=e)
         np.negative(e, out=e)
         np.exp(e, out=e)  # e = e^(−|z|) ≤ 1
@@ -66,7 +70,7 @@ class Sigmoid(Buffers):
         return a
 
     def backward(self, grad_out):
-        dz = self.buffer("dz", grad_out.shape, grad_out.dtype)
+        dz = self._dz
         np.subtract(1.0, self._a, out=dz)
         dz *= self._a
         dz *= grad_out
@@ -78,12 +82,15 @@ class Tanh(Buffers):
 
     name, init = "tanh", "glorot"
 
+    def _make(self, z):
+        self._a, self._dz = np.empty_like(z), np.empty_like(z)
+
     def forward(self, z):
-        self._a = np.tanh(z, out=self.buffer("a", z.shape, z.dtype))
-        return self._a
+        self.reuse((z.shape, z.dtype), lambda: self._make(z))
+        return np.tanh(z, out=self._a)
 
     def backward(self, grad_out):
-        dz = self.buffer("dz", grad_out.shape, grad_out.dtype)
+        dz = self._dz
         np.multiply(self._a, self._a, out=dz)
         np.subtract(1.0, dz, out=dz)
         dz *= grad_out
@@ -95,13 +102,16 @@ class ReLU(Buffers):
 
     name, init = "relu", "he"
 
+    def _make(self, z):
+        self._on, self._a, self._dz = np.empty(z.shape, bool), np.empty_like(z), np.empty_like(z)
+
     def forward(self, z):
-        self._on = np.greater(z, 0, out=self.buffer("on", z.shape, bool))
-        return np.maximum(z, 0.0, out=self.buffer("a", z.shape, z.dtype))
+        self.reuse((z.shape, z.dtype), lambda: self._make(z))
+        np.greater(z, 0, out=self._on)
+        return np.maximum(z, 0.0, out=self._a)
 
     def backward(self, grad_out):
-        return np.multiply(grad_out, self._on, out=self.buffer("dz", grad_out.shape,
-                                                                 grad_out.dtype))
+        return np.multiply(grad_out, self._on, out=self._dz)
 
 
 class LeakyReLU:

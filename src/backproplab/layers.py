@@ -50,21 +50,25 @@ class Dense(Buffers):
             W[...] = rng.uniform(-r, r, shape)
         b[...] = 0.0
 
+    def _make(self, k, n):
+        self._z = np.empty((k, n, self.n_out), self.W.dtype)
+        self._dx = np.empty((k, n, self.n_in), self.W.dtype)
+        self._dW = np.empty_like(self.dW)
+
     def forward(self, x):
         self._x = x  # backward needs the input, nothing else
-        z = self.buffer("z", (self.W.shape[0], x.shape[-2], self.n_out), self.W.dtype)
-        np.matmul(x, self.W, out=z)
+        k, n = self.W.shape[0], x.shape[-2]
+        self.reuse((k, n, x.dtype), lambda: self._make(k, n))
+        z = np.matmul(x, self.W, out=self._z)
         z += self.b
         return z
 
     def backward(self, grad_out):
-        dW = self.buffer("dW", self.dW.shape, self.dW.dtype)
-        self.dW += np.matmul(self._x.swapaxes(-1, -2), grad_out, out=dW)
+        self.dW += np.matmul(self._x.swapaxes(-1, -2), grad_out, out=self._dW)
         self.db += self._row_of_ones(grad_out) @ grad_out  # Σₙ as one matmul: BLAS sums a
         if not self.input_grad:  # (k, n, n_out) stack far faster than .sum(axis=-2) does
             return None
-        dx = self.buffer("dx", grad_out.shape[:-1] + (self.n_in,), grad_out.dtype)
-        return np.matmul(grad_out, self.W.swapaxes(-1, -2), out=dx)
+        return np.matmul(grad_out, self.W.swapaxes(-1, -2), out=self._dx)
 
     def _row_of_ones(self, like):
         n = like.shape[-2]

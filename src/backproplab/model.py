@@ -101,6 +101,8 @@ class Sequential:
         """A copy of the networks ``index`` (a sequence of positions in the stack)."""
         new = copy.copy(self)
         new.layers = [copy.copy(layer) for layer in self.layers]
+        for layer in new.layers:
+            vars(layer).pop("_key", None)  # its own buffers, not the original's
         mapping = {id(old): layer for old, layer in zip(self.layers, new.layers)}
         new._layout = [(mapping[id(l)], n, s, a, b) for l, n, s, a, b in self._layout]
         new.k = len(index)

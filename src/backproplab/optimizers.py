@@ -65,7 +65,11 @@ class Optimizer:
         return b
 
     def zero(self, name):
-        return self.hyper.get(name) is None or not np.any(self.hyper[name])
+        """Whether hyper-parameter ``name`` is 0 for every network (its term can be skipped)."""
+        zeros = self.__dict__.setdefault("_zeros", {})
+        if name not in zeros:
+            zeros[name] = self.hyper.get(name) is None or not np.any(self.hyper[name])
+        return zeros[name]
 
     def step(self):
         """Apply one update to every parameter, in place."""
@@ -86,7 +90,7 @@ class Optimizer:
         """The same optimizer for the networks ``index`` of the stack, now held in ``params``."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new._scratch = {}
+        new._scratch, new._zeros = {}, {}
         new.params, new.grads = list(params), list(grads)
         new.k = len(index)
         new.hyper = {n: c[index] for n, c in self.hyper.items()}

@@ -158,6 +158,7 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
 
     work, active = model, np.arange(k)
     xs, ys = x, y
+    labels = ys >= 0.5  # compared with the predictions every epoch
     full_batch = batch_size is None
     start = time.perf_counter()
     with np.errstate(all="ignore"), _SigintFlag() as sigint:
@@ -168,7 +169,7 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
                 record.interrupted = True
                 break
             if full_batch:  # look at the loss before updating, so a stopped network is as seen
-                L, acc = _forward(work, loss_fn, xs, ys)
+                L, acc = _forward(work, loss_fn, xs, ys, labels)
             else:
                 L, acc = _minibatch_epoch(work, loss_fn, opt, xs, ys, int(batch_size),
                                           [orders[i] for i in active])
@@ -180,6 +181,7 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
                 keep = record.retire(work, active, L, acc, epoch, done, finished)
                 if len(keep) < len(active):
                     work, opt, active, xs, ys = _compact(model, work, opt, active, keep, x, y)
+                    labels = ys >= 0.5
                     if len(active) == 0:
                         break
                     if full_batch:
@@ -199,10 +201,10 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
     return record.history()
 
 
-def _forward(work, loss_fn, x, y):
+def _forward(work, loss_fn, x, y, labels=None):
     """The forward pass and the loss: one loss and one accuracy per network."""
     L = loss_fn.forward(work.forward(x), y)
-    return L, accuracy(loss_fn.proba, y)
+    return L, accuracy(loss_fn.proba, y if labels is None else labels)
 
 
 def _update(work, loss_fn, opt):
