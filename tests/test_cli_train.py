@@ -323,3 +323,29 @@ def test_ctrl_c_stops_cleanly_saves_and_exits_130(tmp_path):
     assert not np.array_equal(net.params, MLP(2, hidden=(10, 10), seed=0).params)
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
     time.sleep(0)
+
+
+def test_batch_size_standardize_and_fresh_sample(cli, tmp_path):
+    status, stdout, _ = cli("train", "--data", "circle", "--n", 300, "--noise", 0.02,
+                            "--batch-size", 32, "--optimizer", "adam", "--lr", 0.01,
+                            "--epochs", 60, "--standardize", "--test-n", 500, "--seed", 2,
+                            "--out", tmp_path, "--no-plots")
+    assert status == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["batch_size"] == 32 and config["standardize"] is True
+    x, _ = datasets.circle(300, noise=0.02, seed=2)
+    np.testing.assert_allclose(config["standardization"]["mean"], x.mean(axis=0), rtol=1e-12)
+    _, preds = read_csv(tmp_path / "predictions.csv")
+    np.testing.assert_allclose(preds[:, 1:3].mean(axis=0), 0, atol=1e-12)  # scaled inputs
+    assert metrics["test_n"] == 500 and 0.8 < metrics["test_accuracy"] <= 1.0
+    assert metrics["train_accuracy"] > 0.9
+    assert f"accuracy on a fresh sample of 500 points: {100 * metrics['test_accuracy']:.2f}%" \
+        in stdout
+
+
+def test_fresh_sample_needs_a_generated_data_set(cli, tmp_path):
+    path = write(tmp_path / "p.csv", "a,b,label\n0,0,0\n1,1,1\n")
+    status, _, stderr = cli("train", "--data", path, "--test-n", 10, "--out", tmp_path / "o",
+                            *FAST)
+    assert status == 2 and "--test-n" in stderr

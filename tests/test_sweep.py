@@ -365,7 +365,7 @@ def test_a_network_in_a_stack_ends_bit_for_bit_as_train_alone(cli, tmp_path):
         assert int(row["epochs_run"]) == metrics["epochs_run"], key
         assert optional(row["diverged_epoch"]) == metrics["diverged_epoch"], key
         assert same(float(row["final_accuracy"]), metrics["train_accuracy"]), key
-        assert float(row["test_accuracy"]) == metrics["test_accuracy"], key
+        assert optional(row["test_accuracy"], float) == metrics["test_accuracy"], key
         if metrics["diverged"]:
             diverged += 1
             assert metrics["final_loss"] is None  # train writes null, the sweep inf or nan
@@ -479,3 +479,19 @@ def test_a_failed_backend_leaves_no_progress_bar_behind():
     with pytest.raises(BackproplabError, match="needs --scheduler"):
         sweep.run(parse("epochs = 5\nhidden = [2]\n"), backend="dask", stream=term)
     assert term.text == ""
+
+
+def test_unknown_data_set_is_caught_before_training(cli, tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('data = ["xor", "mnist"]\nseeds = 2\nepochs = 5\n')
+    status, _, stderr = cli("sweep", path, "--out", tmp_path / "o")
+    assert status == 2 and str(path) in stderr and "unknown data set 'mnist'" in stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_scheduler_without_dask_backend(cli, tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('data = "xor"\nseeds = 1\nepochs = 5\n')
+    status, _, stderr = cli("sweep", path, "--out", tmp_path / "o", "--scheduler",
+                            "tcp://127.0.0.1:8786")
+    assert status == 2 and "--scheduler applies to --backend dask" in stderr

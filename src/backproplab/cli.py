@@ -174,13 +174,14 @@ def _sweep(args):
     import time
 
     from . import sweep
+    from .errors import BackproplabError
     from .run import prepare_out
 
     configs = sweep.parse(args.file)
     if args.jobs is not None and args.jobs < 1:
-        from .errors import BackproplabError
-
         raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.scheduler and args.backend != "dask":
+        raise BackproplabError("--scheduler applies to --backend dask")
     out = prepare_out(args.out)
     started = time.perf_counter()
     result = sweep.run(configs, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,

@@ -84,6 +84,19 @@ class TrainConfig:
             _whole(self.test_n, "--test-n", minimum=1)
         if not isinstance(self.data, str) or not self.data:
             raise BackproplabError("data must be a data set name or a CSV file path")
+        from .datasets import FIXED, GENERATORS, NOISELESS
+
+        if not self.data.lower().endswith(".csv"):
+            if self.data not in GENERATORS:
+                raise unknown_name("data set", self.data, [*GENERATORS, "FILE.csv"])
+            if self.data in FIXED and (self.n is not None or self.noise is not None):
+                raise BackproplabError(f"the {self.data} data set is the lab's fixed 21 points: "
+                                       "it takes no --n or --noise")
+            if self.data in NOISELESS and self.noise is not None:
+                raise BackproplabError(f"the {self.data} data set has no noise setting")
+        elif self.test_n is not None:
+            raise BackproplabError("--test-n draws a fresh sample from a generated data set; a "
+                                   "CSV file has none")
         return self
 
     @property

@@ -174,7 +174,8 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
     metrics = {
         "final_loss": _finite_or_none(history.final_loss),
         "train_accuracy": history.final_accuracy,
-        **({"test_accuracy": float(np.mean(net.predict(x_test) == y_test)), "test_n": cfg.test_n}
+        **({"test_accuracy": None if history.diverged
+            else float(np.mean(net.predict(x_test) == y_test)), "test_n": cfg.test_n}
            if cfg.test_n else {}),
         "epochs_run": history.epochs_run,
         "diverged": history.diverged,

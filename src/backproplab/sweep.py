@@ -299,7 +299,7 @@ def train_group(group, grad_norm_every=None):
             "epoch_100": epoch_100,
             "diverged": bool(history.diverged[m]),
             "diverged_epoch": int(history.diverged_epoch[m]) if history.diverged[m] else None,
-            "test_accuracy": test_acc[m],
+            "test_accuracy": None if history.diverged[m] else test_acc[m],
         })
     return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy(), norms
 
@@ -410,7 +410,7 @@ def _dask_client(scheduler):
         raise BackproplabError("--backend dask needs dask.distributed: "
                                "pip install 'backproplab[dask]'") from None
     try:
-        return Client(scheduler, timeout="10s")
+        return Client(scheduler, timeout="5s")
     except (OSError, TimeoutError) as e:
         raise BackproplabError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
 
