@@ -443,8 +443,9 @@ def _vanishing(doc, out, result, tables, configs):
                "from the first layer (light) to the output layer (dark).")
     if facts:
         doc.paragraph(
-            "The ratio of the first layer's gradient norm to the output layer's, after the "
-            "first update: " + "; ".join(f"{lab} on {data}: {r:.3g}" for data, lab, r in facts)
+            "The ratio of the first layer's gradient norm to the output layer's at epoch "
+            f"{every} (median over seeds): "
+            + "; ".join(f"{lab} on {data}: {r:.3g}" for data, lab, r in facts)
             + ". A ratio far below 1 means the early layers barely learn: the gradient "
             "shrinks by σ′ ≤ 0.25 at every sigmoid layer on its way down.")
 
