@@ -112,7 +112,9 @@ def test_generated_paragraphs_agree_with_their_tables(quick_report):
                         "Diverged:" not in text
                 checked += 1
             fastest = re.search(r"the fastest, (.+?), reached 100% in a median of (\S+) epochs",
-                                text)
+                                text) or re.search(r"On the [^,]+\), (.+?) solved all \d+ seeds, "
+                                                   r"reaching 100% in a median of (\S+) epochs",
+                                                   text)
             full = {r[0]: float(r[4]) for r in rows
                     if r[3].split(" ")[0].split("/")[0] == r[3].split(" ")[0].split("/")[1]
                     and r[4] != "—"}
@@ -141,6 +143,21 @@ def test_describe_writes_what_the_rows_say():
     assert "lr 0.1 solved 3 of 10" in text
     assert "lr 100 solved none (mean final accuracy: lr 100 50.0%)" in text
     assert "lr 100 in 4 of 10 seeds (first at epoch 3)" in text
+
+
+def test_describe_one_winner_and_labels():
+    rows = [{"label": "sigmoid", "networks": 4, "solved": 4, "median_epochs": 120.0,
+             "accuracy_mean": 1.0, "diverged": 0, "diverged_epochs": []}]
+    assert report.describe("linear", rows) == (
+        "On the linear data (100 points), sigmoid solved all 4 seeds, reaching 100% in a median "
+        "of 120 epochs.")
+    keys = ["activation", "output", "lr"]
+    row = {"activation": ["none", "none"], "output": "none", "lr": 0.01}
+    assert report.setting_label(row, keys) == "no activations, lr 0.01"
+    row = {"activation": ["sigmoid", "sigmoid"], "output": "sigmoid", "lr": 1.0}
+    assert report.setting_label(row, keys) == "sigmoid, lr 1"
+    row = {"hidden": [500, 500], "epochs": 50}
+    assert report.setting_label(row, ["hidden", "epochs"]) == "500×500 (50 epochs)"
 
 
 def test_collapse_is_the_network_without_activations():

@@ -232,6 +232,12 @@ def _frame_recorder(cfg, count=40):
 def setting_label(row, keys):
     """A short name for a setting, from the keys that tell the experiment's settings apart."""
     parts = []
+    if "activation" in keys and "output" in keys:  # one name for the whole network's nonlinearity
+        acts = set(row["activation"]) | {row["output"]}
+        parts.append("no activations" if acts == {"none"} else
+                     row["output"] if len(acts) == 1 else
+                     f"{'-'.join(row['activation'])}, output {row['output']}")
+        keys = [k for k in keys if k not in ("activation", "output")]
     for k in keys:
         v = row[k]
         if k == "hidden":
@@ -324,10 +330,15 @@ def describe(data, rows):
     if full:
         fastest = min(full, key=lambda r: (r["median_epochs"] is None, r["median_epochs"] or 0))
         seeds = f"all {n} seeds" if same_n else "all their seeds"
-        sentences.append(
-            f"On the {title}, {_names(full)} solved {seeds}; the fastest, "
-            f"{fastest['label']}, reached 100% in a median of {fastest['median_epochs']:g} "
-            "epochs.")
+        if len(full) == 1:
+            sentences.append(
+                f"On the {title}, {fastest['label']} solved {seeds}, reaching 100% in a median "
+                f"of {fastest['median_epochs']:g} epochs.")
+        else:
+            sentences.append(
+                f"On the {title}, {_names(full)} solved {seeds}; the fastest, "
+                f"{fastest['label']}, reached 100% in a median of {fastest['median_epochs']:g} "
+                "epochs.")
     else:
         sentences.append(f"On the {title}, no setting solved every seed.")
     if part:
