@@ -16,11 +16,14 @@ class Dense(Buffers):
 
     Shapes: x (n, n_in) or (k, n, n_in), W (k, n_in, n_out), b (k, 1, n_out), z (k, n, n_out).
     Backward: dW = xᵀ · grad_out,  db = Σₙ grad_out = 1ᵀ · grad_out,  dx = grad_out · Wᵀ.
-    Gradients accumulate (+=) until the container's ``zero_grad``. A first layer, whose input
-    is the data, skips dx (``input_grad = False``).
+    Gradients accumulate (+=) from one backward to the next; after the container's
+    ``zero_grad`` (``fresh``) the next backward writes them instead, as PyTorch does after
+    ``zero_grad(set_to_none=True)``: the same numbers, one pass over dW fewer. A first layer,
+    whose input is the data, skips dx (``input_grad = False``).
     """
 
     input_grad = True
+    fresh = True  # no gradient held yet: the next backward writes dW and db
 
     def __init__(self, n_in, n_out, init="glorot"):
         self.n_in, self.n_out, self.init = n_in, n_out, init
@@ -64,9 +67,15 @@ class Dense(Buffers):
         return z
 
     def backward(self, grad_out):
-        self.dW += np.matmul(self._x.swapaxes(-1, -2), grad_out, out=self._dW)
-        self.db += self._row_of_ones(grad_out) @ grad_out  # Σₙ as one matmul: BLAS sums a
-        if not self.input_grad:  # (k, n, n_out) stack far faster than .sum(axis=-2) does
+        xT, ones = self._x.swapaxes(-1, -2), self._row_of_ones(grad_out)
+        if self.fresh:
+            np.matmul(xT, grad_out, out=self.dW)
+            np.matmul(ones, grad_out, out=self.db)  # Σₙ as one matmul: BLAS sums a (k, n,
+            self.fresh = False  # n_out) stack far faster than .sum(axis=-2) does
+        else:
+            self.dW += np.matmul(xT, grad_out, out=self._dW)
+            self.db += ones @ grad_out
+        if not self.input_grad:
             return None
         return np.matmul(grad_out, self.W.swapaxes(-1, -2), out=self._dx)
 

@@ -95,7 +95,11 @@ class Sequential:
         return grad_out
 
     def zero_grad(self):
-        self.grads[...] = 0.0
+        """Start the gradients afresh: the next backward writes them rather than adding to them
+        (``grads`` holds stale numbers until it runs)."""
+        for layer in self.layers:
+            if hasattr(layer, "fresh"):
+                layer.fresh = True
 
     def select(self, index):
         """A copy of the networks ``index`` (a sequence of positions in the stack)."""
