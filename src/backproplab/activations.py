@@ -19,17 +19,13 @@ class Buffers:
 
     A training step of a stack of networks works on arrays of hundreds of kilobytes; allocating
     fresh ones for every temporary costs more than the arithmetic (each is new memory from the
-    operating system), so the hot layers keep theirs. ``reuse(key, make)`` remakes them, by
-    calling ``make()``, only when ``key`` — the shapes they depend on — changes (a smaller last
-    mini-batch, a stack that lost a network): one tuple comparison per step otherwise.
+    operating system), so the hot layers keep theirs. A layer's ``_make`` remakes them only
+    when ``_key`` — the shapes they depend on — changes (a smaller last mini-batch, a stack
+    that lost a network): one tuple comparison per step otherwise, written out in each forward
+    since a helper call would cost as much as the comparison it saves.
     """
 
     _key = None
-
-    def reuse(self, key, make):
-        if key != self._key:
-            make()
-            self._key = key
 
 GELU_C = np.sqrt(2.0 / np.pi)  # the tanh approximation's constant, √(2/π)
 GELU_A = 0.044715
@@ -55,10 +51,12 @@ class Sigmoid(Buffers):
     name, init = "sigmoid", "glorot"
 
     def _make(self, z):
+        self._key = z.shape, z.dtype
         self._e, self._a, self._dz = np.empty_like(z), np.empty_like(z), np.empty_like(z)
 
     def forward(self, z):
-        self.reuse((z.shape, z.dtype), lambda: self._make(z))
+        if (z.shape, z.dtype) != self._key:
+            self._make(z)
         e, a = self._e, self._a
         np.abs(z, out=e)
         np.negative(e, out=e)
@@ -83,10 +81,12 @@ class Tanh(Buffers):
     name, init = "tanh", "glorot"
 
     def _make(self, z):
+        self._key = z.shape, z.dtype
         self._a, self._dz = np.empty_like(z), np.empty_like(z)
 
     def forward(self, z):
-        self.reuse((z.shape, z.dtype), lambda: self._make(z))
+        if (z.shape, z.dtype) != self._key:
+            self._make(z)
         return np.tanh(z, out=self._a)
 
     def backward(self, grad_out):
@@ -103,10 +103,12 @@ class ReLU(Buffers):
     name, init = "relu", "he"
 
     def _make(self, z):
+        self._key = z.shape, z.dtype
         self._on, self._a, self._dz = np.empty(z.shape, bool), np.empty_like(z), np.empty_like(z)
 
     def forward(self, z):
-        self.reuse((z.shape, z.dtype), lambda: self._make(z))
+        if (z.shape, z.dtype) != self._key:
+            self._make(z)
         np.greater(z, 0, out=self._on)
         return np.maximum(z, 0.0, out=self._a)
 

@@ -27,7 +27,6 @@ class Dense(Buffers):
 
     def __init__(self, n_in, n_out, init="glorot"):
         self.n_in, self.n_out, self.init = n_in, n_out, init
-        self._ones = np.ones((1, 0))
 
     def param_shapes(self):
         return {"W": (self.n_in, self.n_out), "b": (1, self.n_out)}
@@ -53,21 +52,24 @@ class Dense(Buffers):
             W[...] = rng.uniform(-r, r, shape)
         b[...] = 0.0
 
-    def _make(self, k, n):
+    def _make(self, k, n, dtype):
+        self._key = k, n, dtype
         self._z = np.empty((k, n, self.n_out), self.W.dtype)
         self._dx = np.empty((k, n, self.n_in), self.W.dtype)
         self._dW = np.empty_like(self.dW)
+        self._ones = np.ones((1, n), self.W.dtype)  # for db = 1ᵀ · grad_out
 
     def forward(self, x):
         self._x = x  # backward needs the input, nothing else
         k, n = self.W.shape[0], x.shape[-2]
-        self.reuse((k, n, x.dtype), lambda: self._make(k, n))
+        if (k, n, x.dtype) != self._key:
+            self._make(k, n, x.dtype)
         z = np.matmul(x, self.W, out=self._z)
         z += self.b
         return z
 
     def backward(self, grad_out):
-        xT, ones = self._x.swapaxes(-1, -2), self._row_of_ones(grad_out)
+        xT, ones = self._x.swapaxes(-1, -2), self._ones
         if self.fresh:
             np.matmul(xT, grad_out, out=self.dW)
             np.matmul(ones, grad_out, out=self.db)  # Σₙ as one matmul: BLAS sums a (k, n,
@@ -79,11 +81,6 @@ class Dense(Buffers):
             return None
         return np.matmul(grad_out, self.W.swapaxes(-1, -2), out=self._dx)
 
-    def _row_of_ones(self, like):
-        n = like.shape[-2]
-        if self._ones.shape[1] != n or self._ones.dtype != like.dtype:
-            self._ones = np.ones((1, n), like.dtype)
-        return self._ones
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out})"

@@ -6,6 +6,7 @@ trained in a stack ends bit for bit where it ends alone. A network that diverges
 ``stop_at_loss``, is taken out of the working stack; the others go on unaffected.
 """
 
+import math
 import signal
 import threading
 import time
@@ -174,7 +175,7 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
                 L, acc = _minibatch_epoch(work, loss_fn, opt, xs, ys, int(batch_size),
                                           [orders[i] for i in active])
             # One scalar tells whether any loss or parameter of the stack is NaN or infinite.
-            healthy = np.isfinite(L.sum() + work.params.sum())
+            healthy = math.isfinite(L.sum() + work.params.sum())
             finished = None if stop_at_loss is None else L <= stop_at_loss
             if not healthy or (finished is not None and finished.any()):
                 done = epoch if full_batch else epoch + 1
