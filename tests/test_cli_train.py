@@ -349,3 +349,9 @@ def test_fresh_sample_needs_a_generated_data_set(cli, tmp_path):
     status, _, stderr = cli("train", "--data", path, "--test-n", 10, "--out", tmp_path / "o",
                             *FAST)
     assert status == 2 and "--test-n" in stderr
+
+
+def test_csv_cell_with_underscores_is_not_a_number(cli, tmp_path):
+    path = write(tmp_path / "u.csv", "x1,x2,label\n1_000,0.2,0\n")
+    status, _, stderr = cli("train", "--data", path, "--out", tmp_path / "o", *FAST)
+    assert status == 2 and "u.csv:2" in stderr and "1_000" in stderr

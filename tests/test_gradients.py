@@ -243,3 +243,18 @@ def test_gradients_accumulate_until_zero_grad():
     loss.forward(net.forward(x), y)
     net.backward(loss.backward())  # no zero_grad: a second pass adds to the first
     np.testing.assert_allclose(net.grads, 2 * once, rtol=1e-15)
+
+
+def test_gelu_has_no_overflow_even_at_the_largest_floats():
+    import warnings
+
+    from backproplab.activations import GELU
+
+    z = np.array([-1e300, -1e103, -60.0, 60.0, 1e103, 1e300])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer = GELU()
+        a = layer.forward(z)
+        d = layer.backward(np.ones_like(z))
+    np.testing.assert_array_equal(a, [-0.0, -0.0, -0.0, 60.0, 1e103, 1e300])
+    np.testing.assert_array_equal(d, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0])

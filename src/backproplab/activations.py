@@ -149,19 +149,22 @@ class GELU:
     """GELU, tanh approximation: a = ½ z (1 + tanh(u)),  u = √(2/π) (z + 0.044715 z³).
 
     Backward: da/dz = ½ (1 + t) + ½ z (1 − t²) · √(2/π) (1 + 3·0.044715 z²),  t = tanh(u).
+    Beyond |z| = 100, t is exactly ±1 and 1 − t² exactly 0, so z³ and z² are taken of z clipped
+    there: the same numbers, without overflow for |z| up to the largest float.
     """
 
     name, init = "gelu", "he"
 
     def forward(self, z):
-        self._z = z
-        self._t = np.tanh(GELU_C * z * (1.0 + GELU_A * z * z))
+        self._z, self._zc = z, np.clip(z, -100.0, 100.0)
+        zc = self._zc
+        self._t = np.tanh(GELU_C * zc * (1.0 + GELU_A * zc * zc))
         return 0.5 * z * (1.0 + self._t)
 
     def backward(self, grad_out):
-        z, t = self._z, self._t
-        du_dz = GELU_C * (1.0 + 3.0 * GELU_A * z * z)
-        return grad_out * (0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * du_dz)
+        zc, t = self._zc, self._t
+        du_dz = GELU_C * (1.0 + 3.0 * GELU_A * zc * zc)
+        return grad_out * (0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * du_dz)
 
 
 class Softplus:

@@ -191,6 +191,8 @@ def load_csv(path):
                                    f"{len(header)} columns")
         for c, cell in enumerate(row):
             try:
+                if "_" in cell:  # Python reads 1_000 as a number; a CSV file does not
+                    raise ValueError(cell)
                 v = float(cell)
             except ValueError:
                 what = "empty" if not cell.strip() else f"not a number: {cell.strip()!r}"
