@@ -205,3 +205,18 @@ def test_bad_experiments_folder(cli, tmp_path):
         status, _, stderr = cli("report", "--out", tmp_path / "r", "--experiments",
                                 tmp_path / "exp", "--quick")
         assert status == 2 and "losses.toml" in stderr and line in stderr, stderr
+
+
+def test_gradient_norm_records_keep_their_spacing_through_a_slice():
+    from backproplab import sweep
+    from backproplab.config import TrainConfig
+
+    configs = [TrainConfig(data="xor", hidden=[3, 3], epochs=60, seed=0).check(),
+               TrainConfig(data="xor", hidden=[3, 3, 3], epochs=20, seed=0).check()]
+    result = sweep.run(configs, jobs=1, progress=False, grad_norm_every=10)
+    assert result.grad_norm_every == 10
+    assert result.grad_norms[0].shape == (6, 3) and result.grad_norms[1].shape == (2, 4)
+    part = report._slice(result, 1, 2)
+    assert part.grad_norm_every == 10 and part.grad_norms[0].shape == (2, 4)
+    # record i is the gradient of the update made in epoch (i + 1) * 10 - 1
+    assert np.all(np.isfinite(result.grad_norms[0])) and np.all(result.grad_norms[0] > 0)

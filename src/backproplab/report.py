@@ -142,7 +142,8 @@ def _grad_every(configs):
 def _slice(result, a, b):
     return sweep.SweepResult(result.configs[a:b], result.metrics[a:b], result.loss[a:b],
                              result.accuracy[a:b],
-                             None if result.grad_norms is None else result.grad_norms[a:b])
+                             None if result.grad_norms is None else result.grad_norms[a:b],
+                             result.grad_norm_every)
 
 
 # -- 1. Results ---------------------------------------------------------------------------
@@ -435,7 +436,7 @@ def _vanishing(doc, out, result, tables, configs):
 
     if result.grad_norms is None:
         return
-    every = _grad_every(result.configs)
+    every = result.grad_norm_every  # as recorded: one for the whole report's sweep
     panels, facts = [], []
     for data in dict.fromkeys(c.data for c in result.configs):
         for i_rows in tables[data]:

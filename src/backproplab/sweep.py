@@ -331,6 +331,7 @@ class SweepResult:
     loss: np.ndarray  # (networks, max epochs)
     accuracy: np.ndarray
     grad_norms: list = None  # per network: (records, layers), with grad_norm_every
+    grad_norm_every: int = None  # record i is the norm after epoch (i + 1) · grad_norm_every
 
     def rows(self):
         for cfg, m in zip(self.configs, self.metrics):
@@ -397,7 +398,8 @@ def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, strea
         j = first_of[repr(cfg)]
         if j != i:
             metrics[i], loss[i], acc[i], norms[i] = metrics[j], loss[j], acc[j], norms[j]
-    return SweepResult(list(configs), metrics, loss, acc, norms if grad_norm_every else None)
+    return SweepResult(list(configs), metrics, loss, acc, norms if grad_norm_every else None,
+                       grad_norm_every)
 
 
 def _dask_client(scheduler):
