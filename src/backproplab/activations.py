@@ -34,18 +34,17 @@ GELU_A = 0.044715
 def sigmoid(z):
     """σ(z) = 1 / (1 + e^(−z)), accurate to the last bit or so and overflow-free for every z.
 
-    With e = e^(−|z|) ≤ 1: σ(z) = 1 / (1 + e) for z ≥ 0 and e / (1 + e) for z < 0, so no
-    exponential ever exceeds 1 (σ(±1e4) is exactly 1 and 0). The numerator, 1 or e, is
-    max(e, [z ≥ 0]): one cheap pass instead of a second exponential.
+    σ(z) = e^min(z, 0) / (1 + e^(−|z|)): for z ≥ 0 that is 1 / (1 + e^(−z)), for z < 0 it is
+    e^z / (1 + e^z), and no exponential ever exceeds 1 (σ(±1e4) is exactly 1 and 0).
     """
-    e = np.exp(-np.abs(z))
-    return np.maximum(e, z >= 0) / (1.0 + e)
+    return np.exp(np.minimum(z, 0.0)) / (1.0 + np.exp(-np.abs(z)))
 
 
 class Sigmoid(Buffers):
     """a = σ(z).   Backward: dz = grad_out · a(1 − a).
 
-    The same computation as :func:`sigmoid`, written into reused buffers (see Buffers).
+    The same computation as :func:`sigmoid`, written into reused buffers (see Buffers; the
+    outputs are passed positionally, which NumPy parses faster than ``out=``).
     """
 
     name, init = "sigmoid", "glorot"
@@ -58,18 +57,14 @@ class Sigmoid(Buffers):
         if (z.shape, z.dtype) != self._key:
             self._make(z)
         e, a = self._e, self._a
-        np.abs(z, out=e)
-        np.negative(e, out=e)
-        np.exp(e, out=e)  # e = e^(−|z|) ≤ 1
-        np.maximum(e, z >= 0, out=a)  # 1 for z ≥ 0, e for z < 0
+        np.exp(np.negative(np.abs(z, e), e), e)  # e = e^(−|z|) ≤ 1
+        np.exp(np.minimum(z, 0.0, out=a), a)  # e^min(z, 0): 1 for z ≥ 0, e for z < 0
         e += 1.0
         a /= e
-        self._a = a
         return a
 
     def backward(self, grad_out):
-        dz = self._dz
-        np.subtract(1.0, self._a, out=dz)
+        dz = np.subtract(1.0, self._a, self._dz)
         dz *= self._a
         dz *= grad_out
         return dz
@@ -87,12 +82,11 @@ class Tanh(Buffers):
     def forward(self, z):
         if (z.shape, z.dtype) != self._key:
             self._make(z)
-        return np.tanh(z, out=self._a)
+        return np.tanh(z, self._a)
 
     def backward(self, grad_out):
-        dz = self._dz
-        np.multiply(self._a, self._a, out=dz)
-        np.subtract(1.0, dz, out=dz)
+        dz = np.multiply(self._a, self._a, self._dz)
+        np.subtract(1.0, dz, dz)
         dz *= grad_out
         return dz
 
@@ -109,11 +103,11 @@ class ReLU(Buffers):
     def forward(self, z):
         if (z.shape, z.dtype) != self._key:
             self._make(z)
-        np.greater(z, 0, out=self._on)
+        np.greater(z, 0, self._on)
         return np.maximum(z, 0.0, out=self._a)
 
     def backward(self, grad_out):
-        return np.multiply(grad_out, self._on, out=self._dz)
+        return np.multiply(grad_out, self._on, self._dz)
 
 
 class LeakyReLU:

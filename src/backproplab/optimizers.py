@@ -110,7 +110,7 @@ class GD(Optimizer):
 
     def update(self, i, param, grad):
         grad = self.decayed(param, grad)
-        step = np.multiply(self.h("lr", param), grad, out=self.scratch(i, param))
+        step = np.multiply(self.h("lr", param), grad, self.scratch(i, param))
         param -= step
 
 
