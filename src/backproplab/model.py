@@ -53,6 +53,7 @@ class Sequential:
             self.layers[0].input_grad = False  # its input is the data: no gradient needed
 
     def _bind(self):
+        self._with_params = [layer for layer in self.layers if hasattr(layer, "fresh")]
         views = {}
         for layer, name, shape, start, stop in self._layout:
             p = self.params[:, start:stop].reshape((self.k, *shape))
@@ -97,9 +98,8 @@ class Sequential:
     def zero_grad(self):
         """Start the gradients afresh: the next backward writes them rather than adding to them
         (``grads`` holds stale numbers until it runs)."""
-        for layer in self.layers:
-            if hasattr(layer, "fresh"):
-                layer.fresh = True
+        for layer in self._with_params:
+            layer.fresh = True
 
     def select(self, index):
         """A copy of the networks ``index`` (a sequence of positions in the stack)."""

@@ -52,9 +52,13 @@ class Optimizer:
 
     def h(self, name, like):
         """Hyper-parameter ``name`` as a column in the parameters' dtype, broadcasting over
-        ``like`` (one value per network)."""
-        column = self._cast[name]
-        return column.reshape(column.shape[:1] + (1,) * (like.ndim - 1))
+        ``like`` (one value per network). Made once per name and shape, then reused."""
+        columns = self.__dict__.setdefault("_columns", {})
+        key = name, like.ndim
+        if key not in columns:
+            column = self._cast[name]
+            columns[key] = column.reshape(column.shape[:1] + (1,) * (like.ndim - 1))
+        return columns[key]
 
     def scratch(self, i, like, slot=0):
         """A reused array shaped like parameter i, for temporaries (see activations.Buffers)."""
@@ -93,6 +97,7 @@ class Optimizer:
         new._scratch, new._zeros = {}, {}
         new.params, new.grads = list(params), list(grads)
         new.k = len(index)
+        new._columns = {}
         new.hyper = {n: c[index] for n, c in self.hyper.items()}
         new._cast = {n: c[index] for n, c in self._cast.items()}
         new.state = {

@@ -175,7 +175,7 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
                 L, acc = _minibatch_epoch(work, loss_fn, opt, xs, ys, int(batch_size),
                                           [orders[i] for i in active])
             # One scalar tells whether any loss or parameter of the stack is NaN or infinite.
-            healthy = math.isfinite(L.sum() + work.params.sum())
+            healthy = math.isfinite(sum(L.tolist()) + work.params.sum())
             finished = None if stop_at_loss is None else L <= stop_at_loss
             if not healthy or (finished is not None and finished.any()):
                 done = epoch if full_batch else epoch + 1
