@@ -271,17 +271,11 @@ def summarise(result, keys):
         rows = []
         for label, index in labels.items():
             ms = [result.metrics[i] for i in index]
-            acc = np.array([m["final_accuracy"] for m in ms], dtype=float)
-            solved = [m for m in ms if m["final_accuracy"] == 1.0]
-            epochs = [m["epoch_100"] for m in solved if m["epoch_100"] is not None]
+            stats = sweep.statistics(ms)
+            median = stats.pop("median_epochs_to_100")
             test = [m["test_accuracy"] for m in ms if m.get("test_accuracy") is not None]
             rows.append({
-                "label": label, "index": index, "networks": len(ms),
-                "accuracy_mean": float(np.nanmean(acc)) if np.isfinite(acc).any() else np.nan,
-                "accuracy_std": float(np.nanstd(acc)) if np.isfinite(acc).any() else np.nan,
-                "solved": len(solved),
-                "median_epochs": float(np.median(epochs)) if epochs else None,
-                "diverged": sum(m["diverged"] for m in ms),
+                **stats, "label": label, "index": index, "median_epochs": median,
                 "diverged_epochs": [m["diverged_epoch"] for m in ms if m["diverged"]],
                 "epochs": result.configs[index[0]].epochs,
                 "test_mean": float(np.mean(test)) if test else None,

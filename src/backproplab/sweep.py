@@ -439,9 +439,26 @@ def write(result, out):
         np.savez_compressed(f, loss=result.loss, accuracy=result.accuracy)
 
 
+def statistics(metrics):
+    """What the summaries report for a group of networks (their metrics from train_group):
+    how many, final accuracy mean and std, how many solved (100% at the end), the median
+    epoch at which those first reached 100%, how many diverged."""
+    acc = np.array([m["final_accuracy"] for m in metrics], dtype=float)
+    finite = bool(np.isfinite(acc).any())
+    solved = [m for m in metrics if m["final_accuracy"] == 1.0]
+    epochs = [m["epoch_100"] for m in solved if m["epoch_100"] is not None]
+    return {
+        "networks": len(metrics),
+        "accuracy_mean": float(np.nanmean(acc)) if finite else float("nan"),
+        "accuracy_std": float(np.nanstd(acc)) if finite else float("nan"),
+        "solved": len(solved),
+        "median_epochs_to_100": float(np.median(epochs)) if epochs else None,
+        "diverged": sum(bool(m["diverged"]) for m in metrics),
+    }
+
+
 def summary(result, keys=None):
-    """Per setting (all keys that vary, but the seed): networks, final accuracy mean and std,
-    share reaching 100%, median epochs to 100%, diverged count."""
+    """Per setting (all keys that vary, but the seed): its :func:`statistics`."""
     rows = list(result.rows())
     if keys is None:
         keys = [k for k in CONFIG_KEYS if k not in ("seed", "data_seed")
@@ -449,21 +466,7 @@ def summary(result, keys=None):
     groups = {}
     for r in rows:
         groups.setdefault(tuple(_hashable(r[k]) for k in keys), []).append(r)
-    out = []
-    for key, rs in groups.items():
-        acc = np.array([r["final_accuracy"] for r in rs])
-        acc = np.where(np.isfinite(acc), acc, np.nan)
-        hits = [r["epoch_100"] for r in rs if r["epoch_100"] is not None
-                and r["final_accuracy"] == 1.0]
-        out.append({
-            **dict(zip(keys, key)), "networks": len(rs),
-            "accuracy_mean": float(np.nanmean(acc)) if np.isfinite(acc).any() else float("nan"),
-            "accuracy_std": float(np.nanstd(acc)) if np.isfinite(acc).any() else float("nan"),
-            "solved": sum(r["final_accuracy"] == 1.0 for r in rs),
-            "median_epochs_to_100": float(np.median(hits)) if hits else None,
-            "diverged": sum(bool(r["diverged"]) for r in rs),
-        })
-    return keys, out
+    return keys, [{**dict(zip(keys, key)), **statistics(rs)} for key, rs in groups.items()]
 
 
 def _hashable(v):
