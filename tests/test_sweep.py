@@ -495,3 +495,19 @@ def test_scheduler_without_dask_backend(cli, tmp_path):
     status, _, stderr = cli("sweep", path, "--out", tmp_path / "o", "--scheduler",
                             "tcp://127.0.0.1:8786")
     assert status == 2 and "--scheduler applies to --backend dask" in stderr
+
+
+def test_init_gives_every_network_of_a_stack_the_saved_weights(cli, tmp_path):
+    from backproplab import MLP, datasets
+
+    saved = MLP(2, hidden=(3, 3), seed=7)
+    saved.save(tmp_path / "m.npz")
+    x, y = datasets.xor_easy()
+    expected = float(np.mean((saved.predict_proba(x) - y) ** 2))
+    path = tmp_path / "s.toml"
+    path.write_text(f'data = "xor"\nhidden = [3, 3]\ninit = "{tmp_path / "m.npz"}"\n'
+                    "seeds = 3\nepochs = 0\n")
+    status, _, stderr = cli("sweep", path, "--out", tmp_path / "o", "--quiet")
+    assert status == 0, stderr
+    rows = read_results(tmp_path / "o" / "results.csv")
+    assert [float(r["final_loss"]) for r in rows] == [expected] * 3

@@ -48,9 +48,17 @@ def build_model(cfg, n_in):
     net = MLP(n_in, hidden=cfg.hidden, activation=cfg.activation, output=cfg.output,
               seed=cfg.seed, dtype=cfg.dtype)
     if cfg.init:
-        arrays, _ = read_model_file(cfg.init)
-        set_weights(net, arrays, cfg.init)
+        start_from(net, cfg.init)
     return net
+
+
+def start_from(net, path):
+    """Give every network of ``net`` the weights of the one saved in ``path`` (its layer sizes
+    must fit)."""
+    arrays, _ = read_model_file(path)
+    one = net if net.k == 1 else net.select([0])
+    set_weights(one, arrays, path)
+    net.params[...] = one.params  # one row, broadcast over the stack
 
 
 def default_out(cfg):

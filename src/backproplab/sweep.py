@@ -239,7 +239,7 @@ def train_group(group, grad_norm_every=None):
     gradient norms or None). With ``grad_norm_every`` = K, the Frobenius norm of each layer's
     weight gradient is recorded every K epochs: (networks, epochs // K, layers)."""
     from .model import MLP
-    from .run import load_data
+    from .run import load_data, start_from
     from .training import train
 
     cfgs = group.configs
@@ -254,13 +254,7 @@ def train_group(group, grad_norm_every=None):
     net = MLP(x.shape[-1], hidden=first.hidden, activation=first.activation, output=first.output,
               seed=[c.seed for c in cfgs], dtype=first.dtype)
     if first.init:
-        from .files import read_model_file, set_weights
-
-        arrays, _ = read_model_file(first.init)
-        for m in range(net.k):
-            one = net.select([m])
-            set_weights(one, arrays, first.init)
-            net.params[m] = one.params[0]
+        start_from(net, first.init)
     hyper = {}
     for name in ("momentum", "weight_decay"):
         values = [getattr(c, name) for c in cfgs]
