@@ -509,5 +509,5 @@ def test_init_gives_every_network_of_a_stack_the_saved_weights(cli, tmp_path):
                     "seeds = 3\nepochs = 0\n")
     status, _, stderr = cli("sweep", path, "--out", tmp_path / "o", "--quiet")
     assert status == 0, stderr
-    rows = read_results(tmp_path / "o" / "results.csv")
+    _, rows = read_results(tmp_path / "o" / "results.csv")
     assert [float(r["final_loss"]) for r in rows] == [expected] * 3
