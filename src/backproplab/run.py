@@ -236,12 +236,11 @@ def _finite_or_none(v):
 
 
 def _test_print(stdout, labels, proba, history, test_accuracy=None, test_n=None):
-    width = len(str(len(labels) - 1))
     for i, (t, p) in enumerate(zip(labels, proba)):
         if i == PRINT_LIMIT:
             print(f"… {len(labels) - PRINT_LIMIT} more samples in predictions.csv", file=stdout)
             break
-        print(f"Iter {i:>{width}} | ground truth {int(t)} | prediction {p:.5f}", file=stdout)
+        print(f"Iter {i} | ground truth {int(t)} | prediction {p:.5f}", file=stdout)
     print(f"loss={history.final_loss:.5f} accuracy={100 * history.final_accuracy:.2f}%",
           file=stdout, flush=True)
     if test_accuracy is not None:
