@@ -248,6 +248,11 @@ def _compact(model, work, opt, active, keep, x, y):
     return new, opt, active, xs, ys
 
 
+def _reason(loss):
+    """Why a network was stopped as diverged, given its loss at that epoch."""
+    return f"loss is {loss}" if not np.isfinite(loss) else "a parameter became infinite or nan"
+
+
 class _Recorder:
     """Preallocated history arrays and per-network outcomes."""
 
@@ -280,8 +285,7 @@ class _Recorder:
         for pos, m in enumerate(active):
             if not (params_ok[pos] and loss_ok[pos]):
                 self.diverged[m], self.diverged_epoch[m] = True, epoch
-                self.reason[m] = (f"loss is {L[pos]}" if not loss_ok[pos]
-                                  else "a parameter became infinite or nan")
+                self.reason[m] = _reason(L[pos])
             elif finished is not None and finished[pos]:
                 self.stopped[m] = True
             else:
@@ -306,8 +310,7 @@ class _Recorder:
             for pos in np.flatnonzero(bad):
                 m = active[pos]
                 self.diverged[m], self.diverged_epoch[m] = True, epoch
-                self.reason[m] = (f"loss is {L[pos]}" if not np.isfinite(L[pos])
-                                  else "a parameter became infinite or nan")
+                self.reason[m] = _reason(L[pos])
 
     def history(self):
         rows = int(self.epochs_run.max()) if len(self.epochs_run) else 0
