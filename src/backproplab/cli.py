@@ -56,6 +56,20 @@ def _add_network_options(p):
                    help="momentum of momentum/nesterov (default 0.9) or rmsprop (default 0)")
     t.add_argument("--weight-decay", type=float, metavar="WD",
                    help="L2 weight decay (adamw: decoupled, default 0.01; others: 0)")
+    t.add_argument("--l1", type=float, metavar="LAMBDA",
+                   help="L1 penalty LAMBDA·Σ|p| on every weight and bias, any optimizer "
+                        "(default 0; the logged loss is the data's alone)")
+    t.add_argument("--schedule", default="constant", metavar="NAME",
+                   help="the learning rate per epoch, as PyTorch's schedulers: constant, step "
+                        "(lr·G^(epoch//N)), exponential (lr·G^epoch) or cosine "
+                        "(annealed from lr to --eta-min over --t-max epochs) " + from_defaults)
+    t.add_argument("--step-size", type=int, metavar="N", help="step: decay every N epochs")
+    t.add_argument("--gamma", type=float, metavar="G",
+                   help="step, exponential: the decay factor, 0 < G <= 1 (step: default 0.1)")
+    t.add_argument("--t-max", type=int, metavar="N",
+                   help="cosine: the half period in epochs (default: --epochs)")
+    t.add_argument("--eta-min", type=float, metavar="LR",
+                   help="cosine: the lowest learning rate, below --lr (default 0)")
     t.add_argument("--epochs", type=int, default=20_000, help=from_defaults)
     t.add_argument("--batch-size", type=int, metavar="B",
                    help="train on shuffled mini-batches of B (default: full batch, as the lab)")
@@ -155,7 +169,9 @@ def config_from_args(args):
         data=args.data, n=args.n, noise=args.noise, hidden=args.hidden,
         activation=args.activation, loss=args.loss, output=args.output,
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
-        weight_decay=args.weight_decay, epochs=args.epochs, batch_size=args.batch_size,
+        weight_decay=args.weight_decay, l1=args.l1, schedule=args.schedule,
+        step_size=args.step_size, gamma=args.gamma, t_max=args.t_max, eta_min=args.eta_min,
+        epochs=args.epochs, batch_size=args.batch_size,
         seed=args.seed, data_seed=args.data_seed, dtype=args.dtype,
         standardize=args.standardize, stop_at_loss=args.stop_at_loss, init=args.init,
         test_n=args.test_n,

@@ -163,7 +163,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
         history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
                           epochs=cfg.epochs, batch_size=cfg.batch_size,
                           stop_at_loss=cfg.stop_at_loss, callback=log.progress,
-                          callback_every=tick, **cfg.hyper())
+                          callback_every=tick, schedule=cfg.lr_schedule(), **cfg.hyper())
     finally:
         log.close()
     seconds = time.perf_counter() - started
