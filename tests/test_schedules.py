@@ -90,14 +90,17 @@ def test_lr_sequence_equals_pytorch_scheduler(name, settings, torch_name, torch_
     lr0, epochs = 0.3, 25  # past T_max, where the cosine goes on
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr0)
     scheduler = getattr(torch.optim.lr_scheduler, torch_name)(opt, **torch_settings)
-    theirs = []
+    theirs, closed = [], []
     for _ in range(epochs):
         theirs.append(opt.param_groups[0]["lr"])  # the lr this epoch trains with
+        if hasattr(scheduler, "_get_closed_form_lr"):  # torch's own closed form, if it has one
+            closed.append(scheduler._get_closed_form_lr()[0])
         opt.step()
         scheduler.step()
     s = get_schedule(name, **settings)
     ours = [s.lr(lr0, e, epochs) for e in range(epochs)]
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12 * lr0)
+    assert closed == [] or ours == closed  # bit for bit
     assert len(set(ours)) > 2  # it did change
 
 
@@ -266,6 +269,10 @@ def test_the_python_api_refuses_bad_schedules():
         get_schedule("step", step_size=2, milestones=[3])
     with pytest.raises(BackproplabError, match="--step-size .* whole number >= 1, got 2.5"):
         get_schedule("step", step_size=2.5)
+    with pytest.raises(BackproplabError, match="--t-max .* whole number >= 1, got 0"):
+        SCHEDULES["cosine"](t_max=0)  # a schedule made directly checks its settings too
+    with pytest.raises(BackproplabError, match="a schedule object or a name with settings"):
+        get_schedule(SCHEDULES["exponential"](0.5), gamma=0.9)
     assert sorted(SCHEDULES) == ["constant", "cosine", "exponential", "step"]
 
 
