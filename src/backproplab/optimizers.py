@@ -98,7 +98,8 @@ class Optimizer:
     def decayed(self, param, grad):
         """grad + l1 · sign(param) + weight_decay · param (L2 regularisation, as torch's
         weight_decay)."""
-        grad = self.penalised(param, grad)
+        if not self.zero("l1"):
+            grad = self.penalised(param, grad)
         if self.zero("weight_decay"):
             return grad
         return grad + self.h("weight_decay", param) * param
