@@ -19,11 +19,12 @@ than the floor is held to an absolute error of tol · floor instead of a relativ
 would be all rounding). A parameter array passes when its largest rel is at most ``tol``
 (1e-5 by default). Always float64: in float32, ε·|L|/h is about 1e-2 and the check says nothing.
 
-Kinks: relu and leaky_relu have no derivative at z = 0 (backprop takes the right-hand slope's
-rule ``[z > 0]``, a finite difference straddling 0 sees the mean of both slopes). For random
-data and weights a pre-activation at the kink has probability zero, but not for the lab's
-data: at the point (0, 0) with the initial biases of 0, z = 0 exactly. Samples with any
-such pre-activation within 10·h of a kink are set aside, and the report says which.
+Kinks: relu and leaky_relu have no derivative at z = 0 (backprop takes one side's slope, a
+finite difference straddling 0 sees the mean of both); elu has one, but its curvature jumps
+there, so a central difference is off by O(h) instead of O(h²). For random data and weights a
+pre-activation at a kink has probability zero, but not for the lab's data: at the point (0, 0)
+with the initial biases of 0, z = 0 exactly. Samples with any such pre-activation within 10·h
+of a kink are set aside, and the report says which.
 """
 
 import re
@@ -37,7 +38,9 @@ from .training import train
 H = 1e-5  # the finite-difference step
 TOL = 1e-5  # largest relative error that passes
 FLOOR = 1e-4  # smallest gradient judged relatively, times max(1, |L|)
-KINKS = {"relu": 0.0, "leaky_relu": 0.0}  # activations whose derivative jumps, and where
+# Activations with a kink at 0: relu's and leaky_relu's slope jumps there; elu's slope is
+# continuous but its curvature jumps, which leaves a central difference only O(h) accurate.
+KINKS = {"relu": 0.0, "leaky_relu": 0.0, "elu": 0.0}
 KINK_MARGIN = 10  # samples with a kinked pre-activation within this many h are set aside
 BUDGET = 2_000_000  # numbers in the hidden activations of one stack of nudged networks
 
@@ -256,11 +259,12 @@ def describe(cfg, result, epochs=0):
     if result.set_aside:
         shown = ", ".join(map(str, result.set_aside[:10]))
         more = "" if len(result.set_aside) <= 10 else f" and {len(result.set_aside) - 10} more"
+        kinked = "/".join(a for a in dict.fromkeys(cfg.activation) if a in KINKS)
         lines.append(
             f"set aside: sample{'s' if len(result.set_aside) > 1 else ''} {shown}{more}, with "
-            f"a pre-activation within {KINK_MARGIN}·h of the kink of "
-            f"{'/'.join(sorted(KINKS))} at 0, where the loss has no derivative (backprop "
-            "takes one side's slope, a finite difference across the kink the mean of both)")
+            f"a pre-activation within {KINK_MARGIN}·h of {kinked}'s kink at 0, where a finite "
+            "difference is wrong (relu's slope jumps there: backprop takes one side's, a "
+            "finite difference the mean of both; elu's curvature jumps)")
     if result.broken is not None:
         lines.append(
             f"--break {result.broken}: layer {result.broken}'s backward divides its gradients "
