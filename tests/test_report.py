@@ -1,5 +1,6 @@
 """`backproplab report --quick` end to end, and the report's generated text against its tables."""
 
+import html
 import os
 import re
 
@@ -8,7 +9,9 @@ import pytest
 
 from backproplab import MLP, datasets, report
 
-SECTIONS = ["## Results", "### The linear data", "### The XOR data", "## Discussion",
+SECTIONS = ["## Results", "### The linear data", "### The XOR data",
+            "## One training step, written out", "### 2. Forward pass",
+            "### 4. Backward pass", "### 6. The loss after the step", "## Discussion",
             *(f"### {title}" for _, title, _ in report.EXPERIMENTS),
             "## Settings and reproduction"]
 
@@ -220,3 +223,18 @@ def test_gradient_norm_records_keep_their_spacing_through_a_slice():
     assert part.grad_norm_every == 10 and part.grad_norms[0].shape == (2, 4)
     # record i is the gradient of the update made in epoch (i + 1) * 10 - 1
     assert np.all(np.isfinite(result.grad_norms[0])) and np.all(result.grad_norms[0] > 0)
+
+
+def test_the_explained_step_is_explain_s_own(quick_report):
+    from backproplab import explain
+    from backproplab.config import TrainConfig
+
+    md = (quick_report / "report.md").read_text()
+    page = (quick_report / "report.html").read_text()
+    step = explain.one_step(TrainConfig(data="xor", hidden=[2, 2]), samples=2)
+    blocks = re.findall(r"```\n(.*?)\n```", explain.document(step).markdown(), re.S)
+    assert len(blocks) == 6  # weights, forward, loss, backward, update, loss after
+    for block in blocks:
+        assert block in md and f"<pre><code>{html.escape(block)}</code></pre>" in page
+    assert f"L: {step.loss_before:.6f} → {step.loss_after:.6f}" in md
+    assert step.loss_after < step.loss_before

@@ -109,6 +109,7 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
                                        on_done=steps.done,
                                        grad_norm_every=_grad_every(everything))
             _results(doc, out, quick, steps)
+            _explained_step(doc)
             result = sweeps.result()
         steps.reach(steps.total - 2 * len(EXPERIMENTS) - 1)  # duplicates were trained once
         by_experiment, start = {}, 0
@@ -203,6 +204,18 @@ def _results(doc, out, quick, steps):
                        f"The decision boundary as training proceeds on XOR ({len(frames)} "
                        f"frames, epoch 0 to {frames[-1][0]}).")
         steps.done()
+
+
+def _explained_step(doc):
+    """``backproplab explain``'s defaults: one step of a 2-2-2-1 network on two XOR points."""
+    from . import explain
+
+    doc.heading("One training step, written out")
+    doc.paragraph(
+        "What one update of gradient descent does, with every number: a 2-2-2-1 sigmoid "
+        "network, seed 0, on the first two XOR points, as `backproplab explain` writes it.")
+    cfg = TrainConfig(data="xor", hidden=[2, 2]).check()
+    explain.document(explain.one_step(cfg, samples=2), doc, level=3)
 
 
 def _frame_recorder(cfg, count=40):
