@@ -227,7 +227,7 @@ def document(step, doc=None, heading=None, level=2):
         f"al = f(zl); ŷ = a{top} is the output and δl = dL/dzl. `·` is the matrix product, `⊙` "
         "the elementwise one, `ᵀ` the transpose, `Σₙ` a sum over the samples (the rows). "
         f"Numbers are rounded for print ({DIGITS} decimals); the arrays themselves are those of "
-        "`backproplab train`'s first step, to the last bit (the tests check it).")
+        f"`backproplab train`'s step {step.epochs + 1}, to the last bit (the tests check it).")
 
     doc.heading("1. The weights before the step", level)
     doc.code("\n".join(sum((_eq(f"W{s.number}", s.W) + _eq(f"b{s.number}", s.b)

@@ -28,6 +28,7 @@ of a kink are set aside, and the report says which.
 """
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -313,4 +314,6 @@ def format_result(cfg, result, epochs=0, fmt="text"):
     table = ["  ".join(c.rjust(w) if i in right else c.ljust(w)
                        for i, (c, w) in enumerate(zip(row, widths))).rstrip()
              for row in [head, *rows]]
-    return "\n".join([*describe(cfg, result, epochs), "", *table, "", verdict(result)]) + "\n"
+    head = [textwrap.fill(line, 100, subsequent_indent="  ") for line in describe(cfg, result,
+                                                                                 epochs)]
+    return "\n".join([*head, "", *table, "", verdict(result)]) + "\n"

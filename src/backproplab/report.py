@@ -211,9 +211,8 @@ def _explained_step(doc):
     from . import explain
 
     doc.heading("One training step, written out")
-    doc.paragraph(
-        "What one update of gradient descent does, with every number: a 2-2-2-1 sigmoid "
-        "network, seed 0, on the first two XOR points, as `backproplab explain` writes it.")
+    doc.paragraph("What one update of gradient descent does, with every number, as "
+                  "`backproplab explain` writes it with its defaults.")
     cfg = TrainConfig(data="xor", hidden=[2, 2]).check()
     explain.document(explain.one_step(cfg, samples=2), doc, level=3)
 
