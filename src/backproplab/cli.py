@@ -137,11 +137,11 @@ def _add_learning_tools(commands):
     """gradcheck and explain: the network options of train, and their own."""
     check = commands.add_parser(
         "gradcheck", help="check every gradient of a network against finite differences",
-        description="Build the network train would build from these options and compare, for "
-                    "every parameter, the gradient backpropagation computes with a central "
-                    "finite difference (in float64), at the initial weights (or after --epochs "
-                    "of training). Prints a table per parameter array; exit status 0 when all "
-                    "pass, 1 when any fails.",
+        description="Build the network train would build from these options and compare, for\n"
+                    "every parameter, the gradient backpropagation computes with a central\n"
+                    "finite difference, in float64, at the initial weights (--epochs N: after N\n"
+                    "epochs of training). Prints a table per parameter array; exit status 0\n"
+                    "when all pass, 1 when any fails.",
         epilog=GRADCHECK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_network_options(check)
@@ -164,10 +164,12 @@ def _add_learning_tools(commands):
 
     explain = commands.add_parser(
         "explain", help="one training step of a tiny network, written out with its numbers",
-        description="One gradient-descent step of the network train would build, written out "
-                    "with the real numbers: the forward pass layer by layer, the loss, the "
-                    "backward pass (each δ, dW and db by the chain rule), the updated weights "
-                    "and the loss after the step. Its numbers are train's, to the last bit.",
+        description="One gradient-descent step of the network train would build, written out\n"
+                    "with the real numbers: the forward pass layer by layer, the loss, the\n"
+                    "backward pass (each δ, dW and db by the chain rule), the updated weights\n"
+                    "and the loss after the step. Its numbers are train's, to the last bit.\n"
+                    "Plain gradient descent, full batch; --epochs N explains the step after N\n"
+                    "epochs of training.",
         epilog=EXPLAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_network_options(explain)

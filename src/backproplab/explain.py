@@ -120,10 +120,10 @@ def one_step(cfg, samples=2, epochs=0):
         after = [(layer.W[0].copy(), layer.b[0].copy()) for layer in dense]
         loss_after = float(loss_fn.forward(net.forward(x), y)[0])
 
-    hidden = [layer for layer in net.layers
-              if not hasattr(layer, "param_shapes")]  # the activation layers
-    names = [act.name for act in hidden] + [net.output]
-    slopes = [_slope(act, z) for act, z in zip(hidden, zs)] + [_output_slope(loss_fn, net, zs[-1])]
+    activations = [layer for layer in net.layers if not hasattr(layer, "param_shapes")]
+    names = [act.name for act in activations] + [net.output]
+    slopes = [_slope(act, z) for act, z in zip(activations, zs)]
+    slopes.append(_output_slope(loss_fn, net, zs[-1]))
     grads_a[-1] = _dL_dyhat(loss_fn, acts[-1], y)
     layers = [
         LayerStep(i + 1, names[i], *before[i], zs[i], acts[i], grads_a[i], slopes[i],

@@ -10,7 +10,8 @@ computed twice:
 Both go through :func:`backproplab.training.train` itself — the analytic gradient is the one its
 first update uses (its callback sees it), the loss L is the one it reports — so what is checked
 is what ``train`` computes, for any loss, activation or layer it can train. The 2·P nudged
-copies of the network (P parameters) are one stack of networks, evaluated in one forward pass.
+copies of the network (P parameters) are one stack of networks, evaluated in one forward pass
+(or a few, for a big network).
 
 Each entry's error:  abs = |g − g_fd|,  rel = abs / max(|g|, |g_fd|, floor),
 floor = 1e-4 · max(1, |L|). The floor is there because L(p ± h) are rounded to about ε·|L|, so
@@ -118,8 +119,8 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
 
     kept = away_from_kinks(net, x, KINK_MARGIN * h)
     if not kept.any():
-        raise BackproplabError("every sample has a pre-activation at a relu kink: there is "
-                               "no gradient to check")
+        raise BackproplabError("every sample has a pre-activation at a kink (of relu, "
+                               "leaky_relu or elu): no gradient is left to check")
     set_aside = np.flatnonzero(~kept).tolist()
     x, y = x[kept], y[kept]
     if break_layer is not None and len(x) < 2:
@@ -224,8 +225,9 @@ def plant_bug(net, layer, n):
 def finite_differences(net, x, y, loss, columns, h=H):
     """Central differences of network 0's loss for the parameters ``columns``: (len(columns),).
 
-    Each column's two nudged networks are networks of one stack (as many at a time as
-    ``BUDGET`` allows), whose losses ``train`` evaluates in one forward pass (epochs=0)."""
+    Each column's two nudged copies of the network are networks of one stack (as many
+    columns at a time as ``BUDGET`` allows), whose losses ``train`` evaluates in one forward
+    pass (epochs=0)."""
     width = sum(getattr(layer, "n_out", 1) for layer in net.layers)
     chunk = max(1, BUDGET // (2 * len(x) * max(width, 1)))
     out = np.empty(len(columns))
