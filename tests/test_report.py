@@ -1,5 +1,6 @@
 """`backproplab report --quick` end to end, and the report's generated text against its tables."""
 
+import html
 import os
 import re
 
@@ -9,7 +10,9 @@ import pytest
 from backproplab import MLP, datasets, report
 
 SECTIONS = ["## Results", "### The linear data", "### The XOR data",
-            "### Inside the hidden units", "## Discussion",
+            "### Inside the hidden units",
+            "## One training step, written out", "### 2. Forward pass",
+            "### 4. Backward pass", "### 6. The loss after the step", "## Discussion",
             *(f"### {title}" for _, title, _ in report.EXPERIMENTS),
             "## Settings and reproduction"]
 
@@ -284,3 +287,16 @@ def test_hidden_units_paragraphs_follow_the_facts(tmp_path, monkeypatch):
     # said of XOR, whose first layer falls short, and not of the linear data
     assert md.count("No first-layer unit separates the two classes alone") == 1
     assert "h2.1 of layer 2 does" in md
+def test_the_explained_step_is_explain_s_own(quick_report):
+    from backproplab import explain
+    from backproplab.config import TrainConfig
+
+    md = (quick_report / "report.md").read_text()
+    page = (quick_report / "report.html").read_text()
+    step = explain.one_step(TrainConfig(data="xor", hidden=[2, 2]), samples=2)
+    blocks = re.findall(r"```\n(.*?)\n```", explain.document(step).markdown(), re.S)
+    assert len(blocks) == 6  # weights, forward, loss, backward, update, loss after
+    for block in blocks:
+        assert block in md and f"<pre><code>{html.escape(block)}</code></pre>" in page
+    assert f"L: {step.loss_before:.6f} → {step.loss_after:.6f}" in md
+    assert step.loss_after < step.loss_before

@@ -109,6 +109,7 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
                                        on_done=steps.done,
                                        grad_norm_every=_grad_every(everything))
             _results(doc, out, quick, steps)
+            _explained_step(doc)
             result = sweeps.result()
         steps.reach(steps.total - 2 * len(EXPERIMENTS) - 1)  # duplicates were trained once
         by_experiment, start = {}, 0
@@ -249,6 +250,17 @@ def _hidden_units(doc, out, runs):
             doc.paragraph(f"No first-layer unit separates the two classes alone; h{i + 1}."
                           f"{unit + 1} of layer {i + 1} does, from the maps of the layers "
                           "before it.")
+
+
+def _explained_step(doc):
+    """``backproplab explain``'s defaults: one step of a 2-2-2-1 network on two XOR points."""
+    from . import explain
+
+    doc.heading("One training step, written out")
+    doc.paragraph("What one update of gradient descent does, with every number, as "
+                  "`backproplab explain` writes it with its defaults.")
+    cfg = TrainConfig(data="xor", hidden=[2, 2]).check()
+    explain.document(explain.one_step(cfg, samples=2), doc, level=3)
 
 
 def _frame_recorder(cfg, count=40):
