@@ -27,6 +27,12 @@ class Buffers:
 
     _key = None
 
+    def constants(self, dtype):
+        """0, ½ and 1 as 0-d arrays of ``dtype``. NumPy converts a Python float operand anew on
+        every call (about half a microsecond, as long as the arithmetic on a tiny array); an
+        array of the right dtype costs nothing to convert and rounds the same way."""
+        self._0, self._half, self._1 = (np.array(v, dtype) for v in (0.0, 0.5, 1.0))
+
 GELU_C = np.sqrt(2.0 / np.pi)  # the tanh approximation's constant, √(2/π)
 GELU_A = 0.044715
 
@@ -52,19 +58,20 @@ class Sigmoid(Buffers):
     def _make(self, z):
         self._key = z.shape, z.dtype
         self._e, self._a, self._dz = np.empty_like(z), np.empty_like(z), np.empty_like(z)
+        self.constants(z.dtype)
 
     def forward(self, z):
         if (z.shape, z.dtype) != self._key:
             self._make(z)
         e, a = self._e, self._a
         np.exp(np.negative(np.abs(z, e), e), e)  # e = e^(−|z|) ≤ 1
-        np.exp(np.minimum(z, 0.0, out=a), a)  # e^min(z, 0): 1 for z ≥ 0, e for z < 0
-        e += 1.0
-        a /= e
+        np.exp(np.minimum(z, self._0, out=a), a)  # e^min(z, 0): 1 for z ≥ 0, e for z < 0
+        np.add(e, self._1, e)
+        np.divide(a, e, a)
         return a
 
     def backward(self, grad_out):
-        dz = np.subtract(1.0, self._a, self._dz)
+        dz = np.subtract(self._1, self._a, self._dz)
         dz *= self._a
         dz *= grad_out
         return dz
@@ -78,6 +85,7 @@ class Tanh(Buffers):
     def _make(self, z):
         self._key = z.shape, z.dtype
         self._a, self._dz = np.empty_like(z), np.empty_like(z)
+        self.constants(z.dtype)
 
     def forward(self, z):
         if (z.shape, z.dtype) != self._key:
@@ -86,7 +94,7 @@ class Tanh(Buffers):
 
     def backward(self, grad_out):
         dz = np.multiply(self._a, self._a, self._dz)
-        np.subtract(1.0, dz, dz)
+        np.subtract(self._1, dz, dz)
         dz *= grad_out
         return dz
 
@@ -99,12 +107,13 @@ class ReLU(Buffers):
     def _make(self, z):
         self._key = z.shape, z.dtype
         self._on, self._a, self._dz = np.empty(z.shape, bool), np.empty_like(z), np.empty_like(z)
+        self.constants(z.dtype)
 
     def forward(self, z):
         if (z.shape, z.dtype) != self._key:
             self._make(z)
-        np.greater(z, 0, self._on)
-        return np.maximum(z, 0.0, out=self._a)
+        np.greater(z, self._0, self._on)
+        return np.maximum(z, self._0, out=self._a)
 
     def backward(self, grad_out):
         return np.multiply(grad_out, self._on, self._dz)
@@ -184,6 +193,26 @@ class Identity:
 
     def backward(self, grad_out):
         return grad_out
+
+
+class Softmax:
+    """a = softmax(z) over the last axis (the K classes): aᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z).
+
+    Subtracting max z changes nothing (it cancels) and keeps every exponential ≤ 1.
+    Backward: dz = a ⊙ (grad_out − Σᵢ grad_outᵢ aᵢ), the Jacobian diag(a) − a aᵀ applied to
+    grad_out. An output nonlinearity only (see :mod:`backproplab.losses`), not a hidden layer's.
+    """
+
+    name = "softmax"
+
+    def forward(self, z):
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        self._a = e / e.sum(axis=-1, keepdims=True)
+        return self._a
+
+    def backward(self, grad_out):
+        a = self._a
+        return a * (grad_out - (grad_out * a).sum(axis=-1, keepdims=True))
 
 
 ACTIVATIONS = {

@@ -64,8 +64,8 @@ class Dense(Buffers):
         k, n = self.W.shape[0], x.shape[-2]
         if (k, n, x.dtype) != self._key:
             self._make(k, n, x.dtype)
-        z = np.matmul(x, self.W, out=self._z)
-        z += self.b
+        z = np.matmul(x, self.W, self._z)  # out passed positionally: NumPy parses it faster
+        np.add(z, self.b, z)
         return z
 
     def backward(self, grad_out):
@@ -73,15 +73,15 @@ class Dense(Buffers):
         # several times faster than .sum(axis=-2) does.
         xT, ones = self._x.swapaxes(-1, -2), self._ones
         if self.fresh:
-            np.matmul(xT, grad_out, out=self.dW)
-            np.matmul(ones, grad_out, out=self.db)
+            np.matmul(xT, grad_out, self.dW)
+            np.matmul(ones, grad_out, self.db)
             self.fresh = False
         else:
-            self.dW += np.matmul(xT, grad_out, out=self._dW)
+            self.dW += np.matmul(xT, grad_out, self._dW)
             self.db += ones @ grad_out
         if not self.input_grad:
             return None
-        return np.matmul(grad_out, self.W.swapaxes(-1, -2), out=self._dx)
+        return np.matmul(grad_out, self.W.swapaxes(-1, -2), self._dx)
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out})"

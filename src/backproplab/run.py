@@ -249,7 +249,7 @@ def _test_print(stdout, labels, proba, history, test_accuracy=None, test_n=None)
 
 
 def _plots(out, net, x, y, pred, history):
-    from . import plotting
+    from . import figures, plotting
 
     plotting.learning_curve(history.loss, history.accuracy,
                             os.path.join(out, "learning_curve.png"),
@@ -259,3 +259,4 @@ def _plots(out, net, x, y, pred, history):
         plotting.comparison(x, y, pred, os.path.join(out, "comparison.png"))
         if not history.diverged:  # a diverged network has no boundary to draw
             plotting.decision_boundary(net, x, y, os.path.join(out, "decision_boundary.png"))
+            figures.hidden_units(net, x, y, os.path.join(out, "neurons.png"))
