@@ -117,6 +117,8 @@ def test_text_and_markdown(cli, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--optimizer", "adam"], "plain gradient descent"),
     (["--weight-decay", "0.1"], "plain gradient descent"),
+    (["--l1", "0.01"], "without --weight-decay or --l1"),
+    (["--schedule", "cosine"], "--schedule does not apply"),
     (["--batch-size", "1"], "--batch-size does not apply"),
     (["--samples", "0"], "--samples must be a whole number >= 1"),
     (["--samples", "30"], "only 21 samples"),

@@ -67,10 +67,13 @@ def one_step(cfg, samples=2, epochs=0):
     from .run import build_model, load_data
 
     cfg.check()
-    if cfg.optimizer != "gd" or cfg.weight_decay:
+    if cfg.optimizer != "gd" or cfg.weight_decay or cfg.l1:
         raise BackproplabError(
             "explain writes out plain gradient descent, W ← W − η·dW: use --optimizer gd "
-            "without --weight-decay")
+            "without --weight-decay or --l1")
+    if cfg.schedule != "constant":
+        raise BackproplabError("explain writes out one step at the learning rate --lr: "
+                               "--schedule does not apply")
     if cfg.batch_size is not None:
         raise BackproplabError("explain writes out one full-batch step on --samples samples; "
                                "--batch-size does not apply")

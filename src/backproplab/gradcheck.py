@@ -108,7 +108,8 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
     if epochs:
         history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
                           epochs=epochs, batch_size=cfg.batch_size,
-                          stop_at_loss=cfg.stop_at_loss, **cfg.hyper())
+                          stop_at_loss=cfg.stop_at_loss, schedule=cfg.lr_schedule(),
+                          **cfg.hyper())
         if history.diverged:
             raise BackproplabError(f"training before the check {history.message()}")
     arrays = array_columns(net)
