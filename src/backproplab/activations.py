@@ -49,8 +49,11 @@ def sigmoid(z):
 class Sigmoid(Buffers):
     """a = σ(z).   Backward: dz = grad_out · a(1 − a).
 
-    The same computation as :func:`sigmoid`, written into reused buffers (see Buffers; the
-    outputs are passed positionally, which NumPy parses faster than ``out=``).
+    The same numbers as :func:`sigmoid`, written into reused buffers (see Buffers; the
+    outputs are passed positionally, which NumPy parses faster than ``out=``) and with one
+    exponential instead of two: e^min(z, 0) is e^(−|z|) where z < 0 and 1 where z ≥ 0, which
+    is max(e^(−|z|), sign(z)) since 0 < e^(−|z|) ≤ 1 (and NaN stays NaN). An exponential costs
+    some fifty instructions an element here; on a stack of networks they were half the epoch.
     """
 
     name, init = "sigmoid", "glorot"
@@ -65,10 +68,9 @@ class Sigmoid(Buffers):
             self._make(z)
         e, a = self._e, self._a
         np.exp(np.negative(np.abs(z, e), e), e)  # e = e^(−|z|) ≤ 1
-        np.exp(np.minimum(z, self._0, out=a), a)  # e^min(z, 0): 1 for z ≥ 0, e for z < 0
+        np.maximum(e, np.sign(z, a), out=a)  # e^min(z, 0): 1 for z ≥ 0, e for z < 0
         np.add(e, self._1, e)
-        np.divide(a, e, a)
-        return a
+        return np.divide(a, e, a)
 
     def backward(self, grad_out):
         dz = np.subtract(self._1, self._a, self._dz)
