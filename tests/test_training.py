@@ -176,6 +176,17 @@ def test_divergence_is_detected_and_reported_without_warnings():
     assert not np.isfinite(history.final_loss)
 
 
+def test_huge_but_finite_weights_are_not_divergence():
+    # 1e200 squared overflows the cheap per-epoch check (a sum of squares); the exact check
+    # behind it must see that every number is still finite and let training go on
+    net = MLP(2, hidden=(4, 4), seed=[0, 1])
+    net.dense_layers[-1].b[0] = 1e200  # network 0's output saturates at 1: its gradient is 0
+    history = net.fit(XL, YL, optimizer="gd", lr=0.1, epochs=5)
+    assert not history.diverged.any() and history.epochs_run.tolist() == [5, 5]
+    assert net.dense_layers[-1].b[0, 0, 0] == 1e200
+    assert np.all(np.isfinite(history.loss))
+
+
 def test_a_network_that_trains_has_no_message():
     history = MLP(2, seed=0).fit(X, Y, epochs=3)
     assert not history.diverged and history.diverged_epoch == -1 and history.reason is None
