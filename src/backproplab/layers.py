@@ -46,6 +46,7 @@ class Dense(Buffers):
         self.W, self.b = params["W"], params["b"]
         self.dW, self.db = grads["W"], grads["b"]
         self.Wb, self.dWb = _with_row_below(self.W, self.b), _with_row_below(self.dW, self.db)
+        self._WT = self.W.swapaxes(-1, -2)  # views made once: each costs a call per step
 
     def initialize(self, rng, W, b):
         """Fill one model's W (n_in, n_out) and b (1, n_out) in place, drawing from ``rng``.
@@ -67,6 +68,7 @@ class Dense(Buffers):
         self._key = k, x.shape, x.dtype
         self._x1 = np.ones((*x.shape[:-1], self.n_in + 1), self.W.dtype)  # [x 1]
         self._x = self._x1[..., :-1]  # the input, rewritten by every forward; the ones stay
+        self._x1T = self._x1.swapaxes(-1, -2)
         n = x.shape[-2]
         self._z = np.empty((k, n, self.n_out), self.W.dtype)
         self._dx = np.empty((k, n, self.n_in), self.W.dtype)
@@ -81,15 +83,14 @@ class Dense(Buffers):
 
     def backward(self, grad_out):
         # out passed positionally: NumPy parses it faster than out=, on every call
-        x1T = self._x1.swapaxes(-1, -2)
         if self.fresh:
-            np.matmul(x1T, grad_out, self.dWb)  # [dW; db] = [x 1]ᵀ · grad_out
+            np.matmul(self._x1T, grad_out, self.dWb)  # [dW; db] = [x 1]ᵀ · grad_out
             self.fresh = False
         else:
-            self.dWb += np.matmul(x1T, grad_out, self._dWb)
+            self.dWb += np.matmul(self._x1T, grad_out, self._dWb)
         if not self.input_grad:
             return None
-        return np.matmul(grad_out, self.W.swapaxes(-1, -2), self._dx)
+        return np.matmul(grad_out, self._WT, self._dx)
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out})"
