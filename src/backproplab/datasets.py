@@ -216,7 +216,18 @@ def load_csv(path):
 
 # --- handwritten digits ----------------------------------------------------------------------
 
-DIGITS_INSTALL = 'pip install -e ".[digits]" (or pip install scikit-learn)'
+DIGITS_SHAPE = (1, 8, 8)  # one image: channels, height, width
+DIGITS_INSTALL_COMMAND = 'pip install -e ".[digits]"'
+DIGITS_INSTALL = f"{DIGITS_INSTALL_COMMAND} (or pip install scikit-learn)"
+
+
+def have_digits():
+    """Whether scikit-learn, which holds the digits, can be imported."""
+    try:
+        import sklearn.datasets  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def digits():

@@ -75,10 +75,11 @@ def misclassified(images, y_true, y_pred, path, limit=24, columns=8, title="Misc
     save(fig, path, dpi=DPI)
 
 
-def filters(W, path, title="First convolution's kernels"):
+def filters(W, path, title="First convolution's kernels", columns=16):
     """A convolution's kernels as small images: ``W`` (C_out, C_in, kh, kw), or with a leading
-    model axis (network 0 is drawn). One column per output channel, one row per input channel;
-    blue positive, red negative, on one colour scale for all of them so kernels compare."""
+    model axis (network 0 is drawn). One column per output channel, one row per input channel
+    (one input channel: rows of up to ``columns`` kernels); blue positive, red negative, on one
+    colour scale for all of them so kernels compare."""
     W = np.asarray(W, dtype=float)
     if W.ndim == 5:
         W = W[0]
@@ -87,18 +88,24 @@ def filters(W, path, title="First convolution's kernels"):
     c_out, c_in = W.shape[:2]
     finite = W[np.isfinite(W)]
     scale = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
+    # where kernel (o, i) goes: row i, column o; or, for one input channel, wrapped into rows
+    wrap = min(c_out, columns) if c_in == 1 else c_out
+    rows = math.ceil(c_out / wrap) if c_in == 1 else c_in
     plt = _pyplot()
-    fig, axes = plt.subplots(c_in, c_out, figsize=(0.95 * c_out + 1.2, 1.05 * c_in + 0.7),
+    fig, axes = plt.subplots(rows, wrap, figsize=(0.95 * wrap + 1.2, 1.05 * rows + 0.7),
                              squeeze=False)
+    for ax in axes.flat[c_out * c_in:]:
+        ax.axis("off")
     for i in range(c_in):
         for o in range(c_out):
-            ax = axes[i, o]
+            ax = axes[o // wrap, o % wrap] if c_in == 1 else axes[i, o]
             image = ax.imshow(W[o, i], cmap="RdBu", vmin=-scale, vmax=scale,
                               interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(f"out {o}", fontsize=8)
+                ax.set_title(f"{o}" if c_in == 1 and c_out > columns else f"out {o}",
+                             fontsize=8)
             if o == 0 and c_in > 1:
                 ax.set_ylabel(f"in {i}", fontsize=8)
     fig.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="weight")
