@@ -71,6 +71,9 @@ class TrainConfig:
         """Raise BackproplabError on the first setting that is not usable; returns self."""
         if self.model not in MODELS:
             raise unknown_name("model", self.model, MODELS)
+        if self.model == "cnn" and not self.images:
+            raise BackproplabError(f"--model cnn takes images (--data digits); {self.data} is "
+                                   "points: use --model mlp")
         _whole(self.hidden, "hidden", minimum=1, many=True)
         if not self.hidden and self.model == "mlp":
             raise BackproplabError("hidden needs at least one layer size")
@@ -118,9 +121,6 @@ class TrainConfig:
 
         if self.images:
             self._check_images()
-        elif self.model == "cnn":
-            raise BackproplabError(f"--model cnn takes images (--data digits); {self.data} is "
-                                   "points: use --model mlp")
         elif not self.data.lower().endswith(".csv"):
             if self.data not in GENERATORS:
                 raise unknown_name("data set", self.data, [*GENERATORS, *IMAGES, "FILE.csv"])
