@@ -186,6 +186,26 @@ class Identity:
         return grad_out
 
 
+class Softmax:
+    """a = softmax(z) over the last axis (the K classes): aᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z).
+
+    Subtracting max z changes nothing (it cancels) and keeps every exponential ≤ 1.
+    Backward: dz = a ⊙ (grad_out − Σᵢ grad_outᵢ aᵢ), the Jacobian diag(a) − a aᵀ applied to
+    grad_out. An output nonlinearity only (see :mod:`backproplab.losses`), not a hidden layer's.
+    """
+
+    name = "softmax"
+
+    def forward(self, z):
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        self._a = e / e.sum(axis=-1, keepdims=True)
+        return self._a
+
+    def backward(self, grad_out):
+        a = self._a
+        return a * (grad_out - (grad_out * a).sum(axis=-1, keepdims=True))
+
+
 ACTIVATIONS = {
     cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, GELU, Softplus, Identity)
 }

@@ -95,8 +95,11 @@ class TrainConfig:
             if value not in valid:
                 raise unknown_name(name, value, valid)
         if self.loss == "bce" and self.output != "sigmoid":
-            raise BackproplabError("--loss bce takes the logits of a sigmoid output: it cannot "
-                                   "be used with --output none (use --loss mse)")
+            raise BackproplabError(f"--loss bce takes the logits of a sigmoid output: it cannot "
+                                   f"be used with --output {self.output} (use --loss mse)")
+        if (self.loss == "ce") != (self.output == "softmax"):
+            raise BackproplabError("--loss ce (softmax cross-entropy) and --output softmax go "
+                                   f"together; got --loss {self.loss} with --output {self.output}")
         _positive(self.lr, "the learning rate (--lr)")
         _number(self.momentum, "--momentum", lo=0, hi_open=1)
         _number(self.weight_decay, "--weight-decay", lo=0)

@@ -80,7 +80,8 @@ def write_csv(path, header, rows):
 def save_model(model, path, extra=None):
     """Weights ``W1, b1, W2, b2, …`` and the configuration as JSON text, in one .npz file.
 
-    One network: W of shape (n_in, n_out), b of shape (n_out,). A stack of k: a leading k axis.
+    One network: W of shape (n_in, n_out), b of shape (n_out,) (a convolution's W is
+    (C_out, C_in, kh, kw)). A stack of k: a leading k axis.
     """
     arrays = dict(model.param_arrays(0 if model.k == 1 else None))
     config = {"format": MODEL_FORMAT, "version": 1, "n_models": model.k, **model.config()}
@@ -131,12 +132,22 @@ def read_model_file(path):
 
 
 def load_model(cls, path):
-    """Rebuild the model of a file written by :func:`save_model`."""
+    """Rebuild the model of a file written by :func:`save_model`: of class ``cls`` (MLP, CNN),
+    or, for ``cls=None``, of whichever class the file names (an MLP if it names none)."""
+    from .model import MODELS
+
     arrays, config = read_model_file(path)
+    kind = config.get("kind", "mlp")
+    if kind not in MODELS:
+        raise BackproplabError(f"{path}: unknown kind of model {kind!r}")
+    if cls is None:
+        cls = MODELS[kind]
+    elif cls.kind != kind:
+        raise BackproplabError(f"{path}: holds a{'n' if kind == 'mlp' else ''} "
+                               f"{kind.upper()}, not a{'n' if cls.kind == 'mlp' else ''} "
+                               f"{cls.kind.upper()}")
     try:
-        model = cls(config["n_in"], hidden=config["hidden"], activation=config["activation"],
-                    output=config["output"], n_out=config["n_out"], seed=config["seed"],
-                    dtype=config["dtype"])
+        model = cls.from_config(config)
     except (KeyError, TypeError) as e:
         raise BackproplabError(f"{path}: the model's configuration is incomplete ({e})") from None
     set_weights(model, arrays, path)

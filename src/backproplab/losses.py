@@ -1,17 +1,21 @@
-"""Losses, each a mean over samples, computed from the output unit's pre-activation z.
+"""Losses, each a mean over samples, computed from the output units' pre-activation z; and
+the accuracy and confusion matrix of a classifier.
 
 ``forward(z, y)`` returns one loss per network, shape (k,), and keeps the output probabilities
 in ``self.proba`` (for accuracy); ``backward()`` returns dL/dz, shape like z. The network itself
 always ends in a Dense layer; the output nonlinearity belongs to the loss, which is what lets
-BCE work on logits and never take log(0).
+BCE and softmax cross-entropy work on logits and never take log(0).
+
+Labels: MSE and BCE take 0/1 labels as floats, (n, 1) or (k, n, 1); the cross-entropy takes
+class labels 0…K−1 as integers, (n,) or (k, n) (see :func:`class_labels`).
 """
 
 import numpy as np
 
-from .activations import Identity, Sigmoid, sigmoid
+from .activations import Identity, Sigmoid, Softmax, sigmoid
 from .errors import BackproplabError, unknown_name
 
-OUTPUTS = {"sigmoid": Sigmoid, "none": Identity}
+OUTPUTS = {"sigmoid": Sigmoid, "none": Identity, "softmax": Softmax}
 
 
 def get_output(name):
@@ -30,8 +34,12 @@ class MSE:
     """
 
     name = "mse"
+    multiclass = False
 
     def __init__(self, output="sigmoid"):
+        if output == "softmax":
+            raise BackproplabError("a softmax output is trained with the ce loss (softmax "
+                                   "cross-entropy); use --loss ce")
         self.output = get_output(output)
 
     def forward(self, z, y):
@@ -54,6 +62,7 @@ class BCE:
     """
 
     name = "bce"
+    multiclass = False
 
     def __init__(self, output="sigmoid"):
         if output != "sigmoid":
@@ -73,7 +82,41 @@ class BCE:
         return (self.proba - self._y) / (n * n_out)
 
 
-LOSSES = {"mse": MSE, "bce": BCE}
+class CrossEntropy:
+    """Softmax cross-entropy from logits, mean over samples, for labels y ∈ {0, …, K−1}:
+    L = mean over n of −log softmax(z)[y] = mean(logsumexp(z) − z_y).
+
+    logsumexp(z) = m + log Σⱼ e^(zⱼ − m) with m = max z: no exponential exceeds 1 and the sum
+    is at least 1, so the log is never of 0 (log-softmax, max-shifted).
+    Backward: dL/dz = (softmax(z) − onehot(y)) / n — the softmax's Jacobian cancels against
+    the log's, as the sigmoid's does in BCE.
+    """
+
+    name = "ce"
+    multiclass = True
+
+    def __init__(self, output="softmax"):
+        if output != "softmax":
+            raise BackproplabError("the ce loss takes the logits of a softmax output; use "
+                                   "--output softmax (with one output unit per class)")
+
+    def forward(self, z, y):
+        """z (k, n, K) logits; y (n,) or (k, n) integer labels. Returns the loss per network."""
+        K = z.shape[-1]
+        self._onehot = np.eye(K, dtype=z.dtype)[y]  # (n, K) or (k, n, K)
+        shifted = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=-1, keepdims=True)
+        self.proba = e / total
+        log_proba_y = (shifted * self._onehot).sum(axis=-1) - np.log(total[..., 0])
+        return -log_proba_y.mean(axis=-1)
+
+    def backward(self):
+        n = self.proba.shape[-2]
+        return (self.proba - self._onehot) / n
+
+
+LOSSES = {"mse": MSE, "bce": BCE, "ce": CrossEntropy}
 
 
 def get_loss(name, output="sigmoid"):
@@ -84,9 +127,56 @@ def get_loss(name, output="sigmoid"):
     return cls(output)
 
 
+def class_labels(y, n_classes, n=None):
+    """Class labels as an int64 array, checked: whole numbers 0…K−1 (floats such as 3.0 are
+    accepted), given as (n,) for every network or (k, n); (n, 1) is taken as (n,). ``n``, when
+    given, is the number of samples they must label."""
+    try:
+        a = np.asarray(y)
+        values = a.astype(np.float64)
+    except (TypeError, ValueError):
+        raise BackproplabError("the labels must be class numbers 0, 1, …") from None
+    if a.ndim == 2 and a.shape[1] == 1 and (n is None or a.shape[0] == n):
+        a, values = a[:, 0], values[:, 0]
+    if a.ndim not in (1, 2) or (n is not None and a.shape[-1] != n):
+        raise BackproplabError(
+            f"labels of shape {a.shape} do not fit {n if n is not None else 'the'} samples: "
+            "give one class number per sample, (n,)"
+        )
+    if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+        raise BackproplabError("the labels must be whole class numbers 0, 1, …, K−1; found "
+                               f"{values[values != np.round(values)].ravel()[:3].tolist()}")
+    if values.size and (values.min() < 0 or values.max() >= n_classes):
+        raise BackproplabError(
+            f"the network has {n_classes} classes, so labels must be 0…{n_classes - 1}; found "
+            f"labels from {int(values.min())} to {int(values.max())}"
+        )
+    return values.astype(np.int64)
+
+
 def accuracy(proba, y):
     """Share of samples whose prediction (probability ≥ 0.5) equals the 0/1 label, per network.
     ``y`` may be given as booleans (label = 1), which saves a comparison per call."""
     labels = y if y.dtype == bool else y >= 0.5
     n, n_out = proba.shape[-2:]
     return np.add.reduce((proba >= 0.5) == labels, axis=(-2, -1)) / (n * n_out)
+
+
+def multiclass_accuracy(proba, y):
+    """Share of samples whose most probable class (argmax over the last axis) is the label, per
+    network: proba (k, n, K) or (n, K), y (n,) or (k, n) integers."""
+    return np.mean(proba.argmax(axis=-1) == y, axis=-1)
+
+
+def confusion_matrix(y_true, y_pred, n_classes):
+    """(K, K) counts: entry [i, j] is the number of samples of true class i predicted as j
+    (rows: true label, columns: prediction). The diagonal holds the correct ones."""
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if y_true.shape != y_pred.shape:
+        raise BackproplabError(f"{y_true.size} true labels but {y_pred.size} predictions")
+    for a in (y_true, y_pred):
+        if a.size and (a.min() < 0 or a.max() >= n_classes or np.any(a != np.round(a))):
+            raise BackproplabError(f"labels for a confusion matrix of {n_classes} classes must "
+                                   f"be whole numbers 0…{n_classes - 1}")
+    pairs = y_true.astype(np.int64) * n_classes + y_pred.astype(np.int64)
+    return np.bincount(pairs, minlength=n_classes * n_classes).reshape(n_classes, n_classes)

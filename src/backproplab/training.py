@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import BackproplabError
-from .losses import accuracy, get_loss
+from .losses import accuracy, class_labels, get_loss, multiclass_accuracy
 from .model import model_rngs
 from .optimizers import get_optimizer
 
@@ -114,15 +114,20 @@ class _SigintFlag:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_size=None,
+def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_size=None,
           stop_at_loss=None, callback=None, callback_every=None, **hyper):
-    """Train ``model`` (an MLP, possibly a stack of k networks) in place.
+    """Train ``model`` (an MLP or CNN, possibly a stack of k networks) in place.
 
-    x: (n, n_in), shared by every network, or (k, n, n_in), one data set per network.
-    y: 0/1 labels, (n,), (n, 1) or (k, n, 1).
+    x: (n, *in_shape) shared by every network — (n, n_in) for an MLP, images (n, C, H, W) for
+    a CNN — or (k, n, *in_shape), one data set per network.
+    y: for the mse and bce losses 0/1 labels, (n,), (n, 1) or (k, n, 1); for the ce loss
+    (softmax output) class labels 0…K−1, (n,) or (k, n).
+    ``loss`` defaults to ce for a softmax output and mse otherwise.
     lr and the optimizer's settings (``momentum``, ``weight_decay``, …) are scalars or one value
     per network. Full batch by default (one update per epoch); ``batch_size`` trains on
     mini-batches, shuffled each epoch from each network's own seed.
+    Dropout is on while training (the model is in training mode) and off for the final
+    evaluation; the model is left in evaluation mode.
     ``callback(progress)`` is called every ``callback_every`` epochs with a :class:`Progress`:
     the epochs done, the working stack (with the gradients of its last update) and which
     networks it holds. Returns a :class:`History` with a model axis.
@@ -132,37 +137,45 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
         raise BackproplabError(f"epochs must be >= 0, got {epochs}")
     if batch_size is not None and int(batch_size) < 1:
         raise BackproplabError(f"the batch size must be >= 1, got {batch_size}")
-    x = _as_float_array(x, model.dtype, "the inputs")
-    y = _as_float_array(y, model.dtype, "the labels")
-    if y.ndim == 1:
-        y = y[:, None]
-    if x.ndim not in (2, 3) or y.ndim not in (2, 3) or x.shape[-2] != y.shape[-2]:
-        raise BackproplabError(
-            f"inputs of shape {x.shape} and labels of shape {y.shape} do not match: "
-            "give x as (n, features) and y as (n,) or (n, 1)"
-        )
-    if x.shape[-1] != model.n_in:
-        raise BackproplabError(
-            f"the network takes {model.n_in} input features but the data has {x.shape[-1]}"
-        )
-    for a in (x, y):
-        if a.ndim == 3 and a.shape[0] != model.k:
-            raise BackproplabError(f"per-network data needs a leading axis of {model.k}")
-
+    if loss is None:
+        loss = "ce" if model.output == "softmax" else "mse"
     loss_fn = get_loss(loss, model.output)
+    x = model.check_inputs(x)
+    x_stacked = x.ndim == len(model.in_shape) + 2  # one data set per network
+    n = x.shape[-1 - len(model.in_shape)]
+    if loss_fn.multiclass:
+        y = class_labels(y, model.n_out, n)
+        y_stacked = y.ndim == 2
+        score = multiclass_accuracy
+    else:
+        y = _as_float_array(y, model.dtype, "the labels")
+        if y.ndim == 1:
+            y = y[:, None]
+        if y.ndim not in (2, 3) or y.shape[-2] != n:
+            raise BackproplabError(
+                f"inputs of shape {x.shape} and labels of shape {y.shape} do not match: "
+                "give x as (n, features) and y as (n,) or (n, 1)"
+            )
+        y_stacked = y.ndim == 3
+        score = accuracy
+    if y_stacked and y.shape[0] != model.k:
+        raise BackproplabError(f"per-network data needs a leading axis of {model.k}")
+    data = _Data(x, y, x_stacked, y_stacked, score)
+
     opt = get_optimizer(optimizer, [model.params], [model.grads], lr, **hyper)
     k = model.k
     record = _Recorder(k, epochs)
-    if batch_size is not None and int(batch_size) >= x.shape[-2]:
+    if batch_size is not None and int(batch_size) >= n:
         batch_size = None  # one batch holding everything is full batch
     orders = [model_rngs(seed)[1] for seed in model.seeds] if batch_size else None
 
     work, active = model, np.arange(k)
     xs, ys = x, y
-    labels = ys >= 0.5  # compared with the predictions every epoch
+    labels = data.labels(ys)  # compared with the predictions every epoch
     full_batch = batch_size is None
     start = time.perf_counter()
-    with np.errstate(all="ignore"), _SigintFlag() as sigint:
+    model.train_mode(True)
+    with np.errstate(all="ignore"), _SigintFlag() as sigint, _evaluating_after(model):
         epoch = 0
         next_callback = callback_every if callback and callback_every else -1
         while epoch < epochs:
@@ -170,10 +183,10 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
                 record.interrupted = True
                 break
             if full_batch:  # look at the loss before updating, so a stopped network is as seen
-                L, acc = _forward(work, loss_fn, xs, ys, labels)
+                L, acc = _forward(work, loss_fn, xs, ys, labels, score)
             else:
                 L, acc = _minibatch_epoch(work, loss_fn, opt, xs, ys, int(batch_size),
-                                          [orders[i] for i in active])
+                                          [orders[i] for i in active], data)
             # One scalar tells whether any loss or parameter of the stack is NaN or infinite.
             healthy = math.isfinite(sum(L.tolist()) + work.params.sum())
             finished = None if stop_at_loss is None else L <= stop_at_loss
@@ -181,8 +194,8 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
                 done = epoch if full_batch else epoch + 1
                 keep = record.retire(work, active, L, acc, epoch, done, finished)
                 if len(keep) < len(active):
-                    work, opt, active, xs, ys = _compact(model, work, opt, active, keep, x, y)
-                    labels = ys >= 0.5
+                    work, opt, active, xs, ys = _compact(model, work, opt, active, keep, data)
+                    labels = data.labels(ys)
                     if len(active) == 0:
                         break
                     if full_batch:
@@ -197,15 +210,50 @@ def train(model, x, y, loss="mse", optimizer="gd", lr=None, epochs=1000, batch_s
                 callback(Progress(epoch, work, active, record.loss[:epoch], record.acc[:epoch]))
         if work is not model:
             model.params[active] = work.params
-        record.finish(model, loss_fn, x, y, active, epoch)
+        model.train_mode(False)
+        record.finish(model, loss_fn, data, active, epoch)
     record.seconds = time.perf_counter() - start
     return record.history()
 
 
-def _forward(work, loss_fn, x, y, labels=None):
+@dataclass
+class _Data:
+    """The training data, checked: whether x and y have a leading model axis (one data set per
+    network), and the accuracy that fits the labels."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_stacked: bool
+    y_stacked: bool
+    score: object  # accuracy(proba, labels) or multiclass_accuracy(proba, labels)
+
+    def labels(self, y):
+        """What the predictions are compared with: y ≥ 0.5 for 0/1 labels, classes as they are."""
+        return y if self.score is multiclass_accuracy else y >= 0.5
+
+    def of(self, active):
+        """x and y of the networks ``active`` of the original stack."""
+        return (self.x[active] if self.x_stacked else self.x,
+                self.y[active] if self.y_stacked else self.y)
+
+
+class _evaluating_after:
+    """Puts the model back in evaluation mode however training ends (an exception included)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.model.train_mode(False)
+
+
+def _forward(work, loss_fn, x, y, labels=None, score=accuracy):
     """The forward pass and the loss: one loss and one accuracy per network."""
     L = loss_fn.forward(work.forward(x), y)
-    return L, accuracy(loss_fn.proba, y if labels is None else labels)
+    return L, score(loss_fn.proba, y if labels is None else labels)
 
 
 def _update(work, loss_fn, opt):
@@ -215,37 +263,35 @@ def _update(work, loss_fn, opt):
     opt.step()
 
 
-def _minibatch_epoch(work, loss_fn, opt, x, y, batch_size, orders):
+def _minibatch_epoch(work, loss_fn, opt, x, y, batch_size, orders, data):
     """One pass over the data in shuffled mini-batches (each network its own order); returns
     the sample-weighted mean of the batch losses and accuracies, each from before its update."""
-    n = x.shape[-2]
+    n = x.shape[1] if data.x_stacked else len(x)
     perm = np.stack([rng.permutation(n) for rng in orders])  # (k, n)
     rows = np.arange(len(orders))[:, None]
     total_loss = total_acc = 0.0
     for start in range(0, n, batch_size):
         idx = perm[:, start:start + batch_size]
-        xb = x[idx] if x.ndim == 2 else x[rows, idx]
-        yb = y[idx] if y.ndim == 2 else y[rows, idx]
-        L, acc = _forward(work, loss_fn, xb, yb)
+        xb = x[rows, idx] if data.x_stacked else x[idx]  # (k, b, …): each network its batch
+        yb = y[rows, idx] if data.y_stacked else y[idx]
+        L, acc = _forward(work, loss_fn, xb, yb, None, data.score)
         _update(work, loss_fn, opt)
         total_loss = total_loss + L * idx.shape[1]
         total_acc = total_acc + acc * idx.shape[1]
     return total_loss / n, total_acc / n
 
 
-def _compact(model, work, opt, active, keep, x, y):
+def _compact(model, work, opt, active, keep, data):
     """Take the networks at positions ``keep`` of the working stack into a new, smaller one;
     the others' weights are copied back into ``model`` as they are."""
     if work is not model:
         model.params[active] = work.params
     active = active[keep]
     if len(active) == 0:
-        return model, opt, active, x, y
+        return model, opt, active, data.x, data.y
     new = model.select(active)
     opt = opt.select(keep, [new.params], [new.grads])
-    xs = x[active] if x.ndim == 3 else x
-    ys = y[active] if y.ndim == 3 else y
-    return new, opt, active, xs, ys
+    return new, opt, active, *data.of(active)
 
 
 def _reason(loss):
@@ -295,17 +341,16 @@ class _Recorder:
             self.final_loss[m], self.final_acc[m] = L[pos], acc[pos]
         return np.asarray(keep, dtype=np.int64)
 
-    def finish(self, model, loss_fn, x, y, active, epoch):
+    def finish(self, model, loss_fn, data, active, epoch):
         """Evaluate the networks still training on the whole training set."""
         for m in active:
             self.epochs_run[m] = epoch
         if len(active):
             sub = model if len(active) == model.k else model.select(active)
-            xs = x[active] if x.ndim == 3 else x
-            ys = y[active] if y.ndim == 3 else y
+            xs, ys = data.of(active)
             L = loss_fn.forward(sub.forward(xs), ys)
             self.final_loss[active] = L
-            self.final_acc[active] = accuracy(loss_fn.proba, ys)
+            self.final_acc[active] = data.score(loss_fn.proba, data.labels(ys))
             bad = ~np.isfinite(L) | ~np.isfinite(sub.params).all(axis=1)
             for pos in np.flatnonzero(bad):
                 m = active[pos]
