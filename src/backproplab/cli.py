@@ -38,6 +38,8 @@ def _defaults(key, lab):
 
 def _add_network_options(p):
     """The options that define data, network and training — shared by train and later tools."""
+    from .defaults import IMAGE_DEFAULTS
+
     from_defaults = "(default: %(default)s)"
     d = p.add_argument_group("data")
     d.add_argument("--data", default="linear", metavar="NAME|FILE.csv",
@@ -69,13 +71,16 @@ def _add_network_options(p):
     n.add_argument("--loss", metavar="NAME",
                    help="mse (the lab's), bce (cross-entropy from logits) or ce (softmax "
                         "cross-entropy, K classes) " + _defaults("loss", "mse"))
+    cnn = IMAGE_DEFAULTS["cnn"]
     n.add_argument("--channels", type=int, nargs="+", metavar="C",
-                   help="cnn: output channels of each 3×3 convolution (each but the last "
-                        "followed by relu and a 2×2 max-pool; the last by relu) (default: 8 16)")
+                   help="cnn: output channels of each convolution (K×K, padded so the image "
+                        "keeps its size, then relu; a 2×2 max-pool after each but the last) "
+                        f"(default: {' '.join(map(str, cnn['channels']))})")
     n.add_argument("--kernel", type=int, metavar="K",
-                   help="cnn: the convolutions' kernel size K×K (default: 3)")
+                   help=f"cnn: the convolutions' kernel size K×K (default: {cnn['kernel']})")
     n.add_argument("--dropout", type=float, metavar="P",
-                   help="cnn: dropout rate before the dense layers (default: 0)")
+                   help="cnn: dropout rate before each dense layer (default: "
+                        f"{cnn['dropout']:g})")
     n.add_argument("--dtype", default="float64", metavar="TYPE",
                    help="float64 or float32 " + from_defaults)
     n.add_argument("--init", metavar="MODEL.npz",

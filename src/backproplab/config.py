@@ -46,9 +46,9 @@ class TrainConfig:
     init: str | None = None
     test_n: int | None = None  # measure accuracy on a fresh sample of this many points
     model: str = "mlp"  # mlp, or cnn for image data
-    channels: list = field(default_factory=lambda: [8, 16])  # cnn: channels per convolution
-    kernel: int = 3  # cnn: kernel height and width
-    dropout: float = 0.0  # cnn: dropout rate before the dense layers
+    channels: list = field(default_factory=lambda: list(IMAGE_DEFAULTS["cnn"]["channels"]))
+    kernel: int = IMAGE_DEFAULTS["cnn"]["kernel"]  # cnn: the kernels' height and width
+    dropout: float = IMAGE_DEFAULTS["cnn"]["dropout"]  # cnn: dropout before each dense layer
 
     @classmethod
     def for_data(cls, **given):
@@ -83,12 +83,13 @@ class TrainConfig:
                 raise unknown_name("activation", a, ACTIVATIONS)
         if self.model == "cnn":
             self._check_cnn(acts)
-        elif len(acts) not in (1, len(self.hidden)):
-            raise BackproplabError(
-                f"{len(acts)} activations for {len(self.hidden)} hidden layers: give one name "
-                "for all hidden layers or one per hidden layer"
-            )
-        self.activation = acts * len(self.hidden) if len(acts) == 1 else acts
+        else:
+            if len(acts) not in (1, len(self.hidden)):
+                raise BackproplabError(
+                    f"{len(acts)} activations for {len(self.hidden)} hidden layers: give one "
+                    "name for all hidden layers or one per hidden layer"
+                )
+            self.activation = acts * len(self.hidden) if len(acts) == 1 else acts
         for name, value, valid in (("loss", self.loss, LOSSES), ("output", self.output, OUTPUTS),
                                    ("optimizer", self.optimizer, OPTIMIZERS),
                                    ("dtype", self.dtype, DTYPES)):
