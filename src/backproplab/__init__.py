@@ -9,8 +9,8 @@
 
 from . import datasets
 from .errors import BackproplabError
-from .model import MLP, Sequential
+from .model import CNN, MLP, Sequential
 from .training import History, train
 
 __version__ = "0.1.0"
-__all__ = ["MLP", "Sequential", "History", "train", "datasets", "BackproplabError"]
+__all__ = ["MLP", "CNN", "Sequential", "History", "train", "datasets", "BackproplabError"]

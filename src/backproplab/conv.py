@@ -297,7 +297,8 @@ class Dropout:
 
     def select_networks(self, index):
         """Keep the random streams of networks ``index`` (the container's ``select``)."""
-        self.rngs = [self.rngs[i] for i in index]
+        if self.rngs:
+            self.rngs = [self.rngs[i] for i in index]
 
     def forward(self, x):
         if not self.training or self.p == 0.0:

@@ -42,6 +42,11 @@ class Sequential:
     from the top, each layer adding its parameters' gradients into ``grads``; it stops at the
     first layer with parameters, since nothing below it has any to learn.
 
+    A layer has ``forward(x)`` and ``backward(grad_out)``. A layer with parameters also has
+    ``param_shapes()`` ({name: shape of one network's array}), ``bind(params, grads)`` (views
+    with the model axis), ``initialize(rng, **arrays)`` (fills one network's arrays, passed by
+    name), and the flags ``fresh`` and ``input_grad`` (see :class:`~backproplab.layers.Dense`).
+
     ``training`` says whether layers that behave differently in training (Dropout) are in
     training mode; ``train_mode(True)`` turns it on, and it is off after construction, after
     :func:`~backproplab.training.train` and inside ``evaluating()``.
