@@ -12,6 +12,7 @@ baseline (``--model mlp``) is measured the same way, for comparison; it has no t
 """
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -56,6 +57,8 @@ def train(model, seed, tmp):
 
 def measure(seeds=(0,)):
     """Both models over ``seeds``; the CNN's runs judged against the target."""
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="backproplab-digits-") as tmp:
         runs = {model: [train(model, seed, tmp) for seed in seeds] for model in ("cnn", "mlp")}
     ok = [r for r in runs["cnn"] if r["exit_status"] == 0]
@@ -65,7 +68,9 @@ def measure(seeds=(0,)):
     return {"target": f"default CNN on digits: test accuracy ≥ "
                       f"{100 * TARGET['test_accuracy']:.0f}% in ≤ {TARGET['train_s']:.0f} s of "
                       "training",
-            "goal": TARGET, "seeds": list(seeds), "runs": runs, "pass": passed}
+            "goal": TARGET, "seeds": list(seeds), "runs": runs, "pass": passed,
+            "date": started, "load_average_at_start": load,
+            "cores": os.cpu_count()}
 
 
 def summary(result):
@@ -80,7 +85,9 @@ def summary(result):
             lines.append(f"| {model} | {seed} | {100 * r['test_accuracy']:.2f}% | "
                          f"{100 * r['train_accuracy']:.2f}% | {r['epochs']} | "
                          f"{r['train_s']:.1f} | {r['wall_s']:.1f} |")
-    lines += ["", f"{result['target']}: {'PASS' if result['pass'] else 'FAIL'}"]
+    lines += ["", f"{result['target']}: {'PASS' if result['pass'] else 'FAIL'}",
+              f"({result['date']}, {result['cores']} cores, load average at start "
+              f"{result['load_average_at_start']:.2f})"]
     return "\n".join(lines)
 
 

@@ -631,6 +631,7 @@ def main(argv=None):
     say("the digits target…")
     import digits as digits_target
 
+    wait_for_quiet()  # the CNN's small BLAS calls slow down several-fold on a busy machine
     digits = digits_target.measure()
     if records["backproplab"].get("failed") or "matmul" not in records["backproplab"]:
         say(f"the backproplab worker failed: {records['backproplab'].get('failed')}")

@@ -5,8 +5,9 @@ the CNN reaches the README's target: at least 97% test accuracy in at most 60 s 
 a 2-core machine (``benchmarks/digits.py`` measures it). A module of plain values, so the
 command line's help can show them without importing NumPy.
 
-The CNN's 5×5 kernels (padded, so an 8×8 image stays 8×8) see a whole stroke at once; with
-3×3 kernels the same network stays near 96.7% on the default split however long it trains.
+The CNN's 5×5 kernels (padded, so an 8×8 image stays 8×8) see a whole stroke at once: 98.1% on
+the default split, where 3×3 kernels end between 95.8% and 96.9% at every learning rate,
+dropout and width tried (see the README).
 """
 
 IMAGE_DEFAULTS = {

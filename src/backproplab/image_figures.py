@@ -75,11 +75,11 @@ def misclassified(images, y_true, y_pred, path, limit=24, columns=8, title="Misc
     save(fig, path, dpi=DPI)
 
 
-def filters(W, path, title="First convolution's kernels", columns=16):
+def filters(W, path, title="First convolution's kernels", columns=16, noun="kernels"):
     """A convolution's kernels as small images: ``W`` (C_out, C_in, kh, kw), or with a leading
     model axis (network 0 is drawn). One column per output channel, one row per input channel
     (one input channel: rows of up to ``columns`` kernels); blue positive, red negative, on one
-    colour scale for all of them so kernels compare."""
+    colour scale for all of them so kernels compare. The title ends "C_out ``noun`` of kh×kw"."""
     W = np.asarray(W, dtype=float)
     if W.ndim == 5:
         W = W[0]
@@ -110,6 +110,6 @@ def filters(W, path, title="First convolution's kernels", columns=16):
                 ax.set_ylabel(f"in {i}", fontsize=8)
     fig.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="weight")
     kh, kw = W.shape[2:]
-    fig.suptitle(f"{title}: {c_out} kernels of {kh}×{kw}"
+    fig.suptitle(f"{title}: {c_out} {noun} of {kh}×{kw}"
                  + (f" per input channel ({c_in})" if c_in > 1 else ""), fontsize=10)
     save(fig, path, dpi=DPI)

@@ -389,9 +389,11 @@ def _image_plots(out, net, history, test_curve, matrix, x_test, y_test, test_pre
                                 title="Misclassified test images")
     kernels = first_kernels(net, images.shape[1:])
     conv = kernels.shape[-2:] != images.shape[-2:]
-    image_figures.filters(kernels, os.path.join(out, "filters.png"),
-                          title="First convolution's kernels" if conv
-                          else "First layer's weights, one image per unit")
+    if conv:
+        image_figures.filters(kernels, os.path.join(out, "filters.png"))
+    else:
+        image_figures.filters(kernels, os.path.join(out, "filters.png"),
+                              title="First layer's weights", noun="units, an image each")
 
 
 def silence(stream):
