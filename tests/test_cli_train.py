@@ -42,7 +42,8 @@ def test_lab_runs_reach_100_percent_and_write_every_file(cli, tmp_path, data):
     assert f"outputs written to {out}" in stdout
 
     for name in ("config.json", "history.csv", "predictions.csv", "model.npz", "metrics.json",
-                 "learning_curve.png", "comparison.png", "decision_boundary.png"):
+                 "learning_curve.png", "comparison.png", "decision_boundary.png",
+                 "neurons.png"):
         assert (out / name).stat().st_size > 0, name
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["train_accuracy"] == 1.0 and metrics["epochs_run"] == 20_000
@@ -160,6 +161,7 @@ def test_divergence_is_one_clear_line_and_recorded(cli, tmp_path):
     assert f"epoch {metrics['diverged_epoch']}:" in lines[0]
     assert metrics["epochs_run"] == metrics["diverged_epoch"] < 100
     assert (tmp_path / "learning_curve.png").exists()
+    assert not (tmp_path / "neurons.png").exists()  # a diverged network detects nothing
 
 
 def test_help_shows_examples(cli):
@@ -216,6 +218,19 @@ def test_a_good_csv_trains(cli, tmp_path):
     assert status == 0, stderr
     _, preds = read_csv(tmp_path / "o" / "predictions.csv")
     np.testing.assert_array_equal(preds[:, 1:3], x)
+    assert not any(name.endswith(".png") for name in os.listdir(tmp_path / "o"))  # --no-plots
+
+
+def test_figures_of_the_input_plane_need_2_d_inputs(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(30, 3))
+    rows = "\n".join(",".join(map(repr, r)) + f",{int(r[0] > r[2])}" for r in x.tolist())
+    path = write(tmp_path / "three.csv", "a,b,c,label\n" + rows + "\n")
+    status, stdout, stderr = cli("train", "--data", path, "--out", tmp_path / "o", "--epochs",
+                                 20, "--hidden", 3, "--quiet")
+    assert status == 0 and stdout == stderr == "", stderr
+    pngs = sorted(name for name in os.listdir(tmp_path / "o") if name.endswith(".png"))
+    assert pngs == ["learning_curve.png"]
 
 
 BAD_OPTIONS = [

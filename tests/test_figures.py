@@ -252,3 +252,92 @@ def test_bar_pair_needs_a_value_per_category(tmp_path):
     with pytest.raises(ValueError, match="2 categories need 2 train and 2 test values"):
         figures.bar_pair(["a", "b"], [1.0, 1.0], [1.0], tmp_path / "bars.png", "t")
     assert_only(tmp_path)
+
+
+# --- hidden_units ---------------------------------------------------------------------------
+
+
+def unit_maps(fig, clim=False):
+    """{title "hℓ.u": the map's pixels (or its colour scale)} of a hidden_units figure."""
+    maps = {}
+    for ax in fig.axes:
+        titles = [t.get_text() for t in ax.texts if t.get_text().startswith("h")]
+        if titles and ax.images:
+            image = ax.images[0]
+            maps[titles[0]] = image.get_clim() if clim else np.asarray(image.get_array())
+    return maps
+
+
+def test_hidden_units_draws_network_m_of_a_stack(tmp_path, drawn):
+    x, y = datasets.xor_easy()
+    net = MLP(2, hidden=(3, 2), activation=["tanh", "sigmoid"], seed=[0, 1, 2])
+    figures.hidden_units(net, x, y, tmp_path / "neurons.png", m=1, steps=20)
+    assert_png(tmp_path / "neurons.png")
+    assert_only(tmp_path, "neurons.png")
+    maps = unit_maps(drawn[0])
+    assert sorted(maps) == ["h1.1", "h1.2", "h1.3", "h2.1", "h2.2"]
+    xx, _, grid = grid_over(x, steps=20)
+    for m, check in ((1, np.testing.assert_allclose), (0, None), (2, None)):
+        h1, h2 = net.hidden_activations(grid, m=m)
+        expected = h1[:, 2].reshape(xx.shape)
+        if check:  # network 1's unit 3 of layer 1, on the boundary plot's own plane
+            check(maps["h1.3"], expected, rtol=1e-12)
+            check(maps["h2.1"], h2[:, 0].reshape(xx.shape), rtol=1e-12)
+        else:
+            assert not np.allclose(maps["h1.3"], expected)
+    # tanh on [−1, 1], sigmoid on [0, 1]: each row's colour scale is its activation's range
+    scales = {name[:2]: clim for name, clim in unit_maps(drawn[0], clim=True).items()}
+    assert scales == {"h1": (-1.0, 1.0), "h2": (0.0, 1.0)}
+    assert "network 1, seed 1" in drawn[0].get_suptitle()
+
+
+def test_hidden_units_of_wide_and_deep_networks_stay_readable(tmp_path, drawn):
+    x, y = datasets.xor_easy()
+    net = MLP(2, hidden=(500, 3, 2, 2, 2, 4), activation="relu", seed=0)
+    figures.hidden_units(net, x, y, tmp_path / "neurons.png", steps=20, max_layers=4)
+    assert_png(tmp_path / "neurons.png")
+    fig = drawn[0]
+    width, height = fig.get_size_inches()
+    assert width <= 20 and height <= 16  # a bounded figure, whatever the network
+    maps = unit_maps(fig)
+    # 12 of the 500 first-layer units: those that vary most over the plane
+    first = sorted((k for k in maps if k.startswith("h1.")), key=lambda k: int(k[3:]))
+    xx, _, grid = grid_over(x, steps=20)
+    a = net.hidden_activations(grid)[0]
+    spread = a.max(axis=0) - a.min(axis=0)
+    assert [int(k[3:]) - 1 for k in first] == sorted(np.argsort(-spread)[:12])
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "hidden 1\nrelu\n12 of 500 shown" in texts
+    assert "hidden 2\nrelu" in texts  # all 3 units of layer 2 shown: no count
+    # 6 layers, 4 drawn: the first two and the last two, with their real numbers
+    rows = sorted({int(k[1:k.index(".")]) for k in maps})
+    assert rows == [1, 2, 5, 6]
+    assert fig.get_suptitle().endswith("4 of 6 hidden layers")
+
+
+def test_units_and_layers_to_show():
+    a = np.array([[0.0, 5.0, 1.0, np.nan, 2.0],
+                  [0.0, 0.0, 1.5, 9.0, 0.0]])  # spreads: 0, 5, 0.5, not finite, 2
+    assert figures.units_to_show(a, 2).tolist() == [1, 4]
+    assert figures.units_to_show(a, 3).tolist() == [1, 2, 4]
+    assert figures.units_to_show(a, 5).tolist() == [0, 1, 2, 3, 4]
+    assert figures.layers_to_show(3, 8).tolist() == [0, 1, 2]
+    assert figures.layers_to_show(10, 5).tolist() == [0, 1, 2, 8, 9]
+
+
+def test_activation_range():
+    values = np.array([[0.0, 3.5], [1.0, np.inf]])
+    assert figures.activation_range("sigmoid", values) == (0.0, 1.0)
+    assert figures.activation_range("tanh", values) == (-1.0, 1.0)
+    assert figures.activation_range("relu", values) == (0.0, 3.5)  # [0, max], inf ignored
+    assert figures.activation_range("none", np.array([-4.0, 1.0])) == (-4.0, 4.0)
+    assert figures.activation_range("relu", np.zeros(3)) == (0.0, 1.0)  # all off
+    assert figures.activation_range("elu", np.full(2, np.nan)) == (0.0, 1.0)
+
+
+def test_hidden_units_of_a_diverged_network(tmp_path):
+    x, y = datasets.xor_easy()
+    net = MLP(2, hidden=(2, 2), seed=0)
+    net.params[...] = np.nan
+    figures.hidden_units(net, x, y, tmp_path / "neurons.png", steps=10)
+    assert_png(tmp_path / "neurons.png")

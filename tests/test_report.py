@@ -1,5 +1,6 @@
 """`backproplab report --quick` end to end, and the report's generated text against its tables."""
 
+import html
 import os
 import re
 
@@ -8,7 +9,10 @@ import pytest
 
 from backproplab import MLP, datasets, report
 
-SECTIONS = ["## Results", "### The linear data", "### The XOR data", "## Discussion",
+SECTIONS = ["## Results", "### The linear data", "### The XOR data",
+            "### Inside the hidden units",
+            "## One training step, written out", "### 2. Forward pass",
+            "### 4. Backward pass", "### 6. The loss after the step", "## Discussion",
             *(f"### {title}" for _, title, _ in report.EXPERIMENTS),
             f"## {report.DIGITS_TITLE}", "## Settings and reproduction"]
 
@@ -29,7 +33,7 @@ def test_every_section_figure_and_table_is_present(quick_report):
     assert positions == sorted(positions)  # in order
     figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
     for name in ("learning_curve.png", "comparison.png", "decision_boundary.png",
-                 "network.png", "training.gif"):
+                 "network.png", "training.gif", "neurons.png"):
         assert any(f.endswith(name) for f in figures), name
     for name, _, _ in report.EXPERIMENTS:
         assert f"figures/{name}.png" in figures
@@ -87,6 +91,44 @@ def test_digits_section_without_sklearn_says_how_to_install_it(tmp_path, monkeyp
     assert f"## {report.DIGITS_TITLE}" in md
     assert "Skipped" in md and 'pip install -e ".[digits]"' in md
     assert "| model |" not in md and not (tmp_path / "digits").exists()
+
+
+def test_hidden_units_section_shows_both_networks(quick_report):
+    md = (quick_report / "report.md").read_text()
+    start = md.index("### Inside the hidden units")
+    section = md[start:md.index("\n## ", start)]
+    figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", section)
+    assert figures == ["results/linear/neurons.png", "results/xor/neurons.png"]
+    for f in figures:
+        with open(quick_report / f, "rb") as png:
+            assert png.read(8) == b"\x89PNG\r\n\x1a\n"
+    for data in ("linear", "xor"):  # the numbers come from the networks the report trained
+        net = MLP.load(quick_report / "results" / data / "model.npz")
+        x, y = datasets.load(data, seed=0)
+        facts = "; ".join(f"h{i + 1}.{u + 1} (best of {n}) classifies {100 * a:.0f}%"
+                          for i, (u, a, n) in enumerate(report.best_units(net, x, y)))
+        facts += f" of the {len(y)} points."
+        assert f"On the {report.DATA_TITLES[data]}, the best single unit" in section
+        assert facts in section, facts
+
+
+def test_best_units_reads_each_unit_as_a_classifier():
+    x, y = datasets.linear(40, seed=3)  # label 1 where x₂ ≥ x₁
+    net = MLP(2, hidden=(3, 2), seed=0)
+    W1, b1 = net.dense_layers[0].W[0], net.dense_layers[0].b[0]
+    W1[:, 1] = [-50.0, 50.0]  # unit 2: σ(50 (x₂ − x₁)), above ½ exactly where x₂ > x₁
+    b1[0, 1] = 0.0
+    best = report.best_units(net, x, y)
+    assert best[0][0] == 1 and best[0][1] == 1.0 and best[0][2] == 3
+    # the same unit with its sign flipped is just as good: whichever way round fits better
+    W1[:, 1] *= -1
+    assert report.best_units(net, x, y)[0][:2] == (1, 1.0)
+    # layer 2 by hand: each unit's agreement with the labels at ½, or its disagreement
+    _, h2 = net.hidden_activations(x)
+    agree = np.mean((h2 > 0.5) == (y == 1), axis=0)
+    accuracy = np.maximum(agree, 1 - agree)
+    assert report.best_units(net, x, y)[1] == (int(np.argmax(accuracy)), accuracy.max(), 2)
+    assert accuracy.min() < accuracy.max()  # the units differ: picking the best one matters
 
 
 def test_html_is_self_contained(quick_report):
@@ -260,3 +302,41 @@ def test_gradient_norm_records_keep_their_spacing_through_a_slice():
     assert part.grad_norm_every == 10 and part.grad_norms[0].shape == (2, 4)
     # record i is the gradient of the update made in epoch (i + 1) * 10 - 1
     assert np.all(np.isfinite(result.grad_norms[0])) and np.all(result.grad_norms[0] > 0)
+
+
+def test_hidden_units_paragraphs_follow_the_facts(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from backproplab.document import Document
+
+    for data in ("linear", "xor"):
+        (tmp_path / data).mkdir()
+        (tmp_path / data / "neurons.png").write_bytes(b"png")
+    net = MLP(2, hidden=(10, 10), seed=0)
+    runs = {data: SimpleNamespace(net=net, x=None, y=np.zeros((n, 1)), out=str(tmp_path / data))
+            for data, n in (("linear", 100), ("xor", 21))}
+    facts = {"linear": [(3, 1.0, 10), (1, 1.0, 10)], "xor": [(7, 16 / 21, 10), (0, 1.0, 10)]}
+    monkeypatch.setattr(report, "best_units",
+                        lambda net, x, y: facts["xor" if len(y) == 21 else "linear"])
+    doc = Document("t")
+    report._hidden_units(doc, str(tmp_path), runs)
+    md = doc.markdown()
+    assert "![What each hidden unit detects (linear).](linear/neurons.png)" in md
+    assert ("h1.8 (best of 10) classifies 76%; h2.1 (best of 10) classifies 100% of the 21 "
+            "points.") in md
+    # said of XOR, whose first layer falls short, and not of the linear data
+    assert md.count("No first-layer unit separates the two classes alone") == 1
+    assert "h2.1 of layer 2 does" in md
+def test_the_explained_step_is_explain_s_own(quick_report):
+    from backproplab import explain
+    from backproplab.config import TrainConfig
+
+    md = (quick_report / "report.md").read_text()
+    page = (quick_report / "report.html").read_text()
+    step = explain.one_step(TrainConfig(data="xor", hidden=[2, 2]), samples=2)
+    blocks = re.findall(r"```\n(.*?)\n```", explain.document(step).markdown(), re.S)
+    assert len(blocks) == 6  # weights, forward, loss, backward, update, loss after
+    for block in blocks:
+        assert block in md and f"<pre><code>{html.escape(block)}</code></pre>" in page
+    assert f"L: {step.loss_before:.6f} → {step.loss_after:.6f}" in md
+    assert step.loss_after < step.loss_before

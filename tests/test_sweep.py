@@ -13,7 +13,8 @@ from backproplab.errors import BackproplabError
 
 # The columns results.csv promises, in order: a network's settings, then what it reached.
 SETTINGS = ["data", "n", "noise", "hidden", "activation", "loss", "output", "optimizer", "lr",
-            "momentum", "weight_decay", "epochs", "batch_size", "seed", "data_seed", "dtype",
+            "momentum", "weight_decay", "l1", "schedule", "step_size", "gamma", "t_max",
+            "eta_min", "epochs", "batch_size", "seed", "data_seed", "dtype",
             "standardize", "stop_at_loss", "init", "test_n"]
 OUTCOMES = ["final_loss", "final_accuracy", "epochs_run", "epoch_100", "diverged",
             "diverged_epoch", "test_accuracy"]

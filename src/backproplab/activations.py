@@ -27,6 +27,12 @@ class Buffers:
 
     _key = None
 
+    def constants(self, dtype):
+        """0, ½ and 1 as 0-d arrays of ``dtype``. NumPy converts a Python float operand anew on
+        every call (about half a microsecond, as long as the arithmetic on a tiny array); an
+        array of the right dtype costs nothing to convert and rounds the same way."""
+        self._0, self._half, self._1 = (np.array(v, dtype) for v in (0.0, 0.5, 1.0))
+
 GELU_C = np.sqrt(2.0 / np.pi)  # the tanh approximation's constant, √(2/π)
 GELU_A = 0.044715
 
@@ -43,8 +49,11 @@ def sigmoid(z):
 class Sigmoid(Buffers):
     """a = σ(z).   Backward: dz = grad_out · a(1 − a).
 
-    The same computation as :func:`sigmoid`, written into reused buffers (see Buffers; the
-    outputs are passed positionally, which NumPy parses faster than ``out=``).
+    The same numbers as :func:`sigmoid`, written into reused buffers (see Buffers; the
+    outputs are passed positionally, which NumPy parses faster than ``out=``) and with one
+    exponential instead of two: e^min(z, 0) is e^(−|z|) where z < 0 and 1 where z ≥ 0, which
+    is max(e^(−|z|), sign(z)) since 0 < e^(−|z|) ≤ 1 (and NaN stays NaN). An exponential costs
+    some fifty instructions an element here; on a stack of networks they were half the epoch.
     """
 
     name, init = "sigmoid", "glorot"
@@ -52,19 +61,19 @@ class Sigmoid(Buffers):
     def _make(self, z):
         self._key = z.shape, z.dtype
         self._e, self._a, self._dz = np.empty_like(z), np.empty_like(z), np.empty_like(z)
+        self.constants(z.dtype)
 
     def forward(self, z):
         if (z.shape, z.dtype) != self._key:
             self._make(z)
         e, a = self._e, self._a
         np.exp(np.negative(np.abs(z, e), e), e)  # e = e^(−|z|) ≤ 1
-        np.exp(np.minimum(z, 0.0, out=a), a)  # e^min(z, 0): 1 for z ≥ 0, e for z < 0
-        e += 1.0
-        a /= e
-        return a
+        np.maximum(e, np.sign(z, a), out=a)  # e^min(z, 0): 1 for z ≥ 0, e for z < 0
+        np.add(e, self._1, e)
+        return np.divide(a, e, a)
 
     def backward(self, grad_out):
-        dz = np.subtract(1.0, self._a, self._dz)
+        dz = np.subtract(self._1, self._a, self._dz)
         dz *= self._a
         dz *= grad_out
         return dz
@@ -78,6 +87,7 @@ class Tanh(Buffers):
     def _make(self, z):
         self._key = z.shape, z.dtype
         self._a, self._dz = np.empty_like(z), np.empty_like(z)
+        self.constants(z.dtype)
 
     def forward(self, z):
         if (z.shape, z.dtype) != self._key:
@@ -86,7 +96,7 @@ class Tanh(Buffers):
 
     def backward(self, grad_out):
         dz = np.multiply(self._a, self._a, self._dz)
-        np.subtract(1.0, dz, dz)
+        np.subtract(self._1, dz, dz)
         dz *= grad_out
         return dz
 
@@ -99,12 +109,13 @@ class ReLU(Buffers):
     def _make(self, z):
         self._key = z.shape, z.dtype
         self._on, self._a, self._dz = np.empty(z.shape, bool), np.empty_like(z), np.empty_like(z)
+        self.constants(z.dtype)
 
     def forward(self, z):
         if (z.shape, z.dtype) != self._key:
             self._make(z)
-        np.greater(z, 0, self._on)
-        return np.maximum(z, 0.0, out=self._a)
+        np.greater(z, self._0, self._on)
+        return np.maximum(z, self._0, out=self._a)
 
     def backward(self, grad_out):
         return np.multiply(grad_out, self._on, self._dz)

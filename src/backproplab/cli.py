@@ -95,6 +95,20 @@ def _add_network_options(p):
                    help="momentum of momentum/nesterov (default 0.9) or rmsprop (default 0)")
     t.add_argument("--weight-decay", type=float, metavar="WD",
                    help="L2 weight decay (adamw: decoupled, default 0.01; others: 0)")
+    t.add_argument("--l1", type=float, metavar="LAMBDA",
+                   help="L1 penalty LAMBDA·Σ|p| on every weight and bias, any optimizer "
+                        "(default 0; the logged loss is the data's alone)")
+    t.add_argument("--schedule", default="constant", metavar="NAME",
+                   help="the learning rate per epoch, as PyTorch's schedulers: constant, step "
+                        "(lr·G^(epoch//N)), exponential (lr·G^epoch) or cosine "
+                        "(annealed from lr to --eta-min over --t-max epochs) " + from_defaults)
+    t.add_argument("--step-size", type=int, metavar="N", help="step: decay every N epochs")
+    t.add_argument("--gamma", type=float, metavar="G",
+                   help="step, exponential: the decay factor, 0 < G <= 1 (step: default 0.1)")
+    t.add_argument("--t-max", type=int, metavar="N",
+                   help="cosine: the half period in epochs (default: --epochs)")
+    t.add_argument("--eta-min", type=float, metavar="LR",
+                   help="cosine: the lowest learning rate, below --lr (default 0)")
     t.add_argument("--epochs", type=int, help=_defaults("epochs", "20000"))
     t.add_argument("--batch-size", type=int, metavar="B",
                    help="train on shuffled mini-batches of B "
@@ -169,7 +183,74 @@ def build_parser():
                         help="a folder of edited experiment files (NAME.toml) to use instead "
                              "of the shipped ones")
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_learning_tools(commands)
     return parser
+
+
+def _add_learning_tools(commands):
+    """gradcheck and explain: the network options of train, and their own."""
+    check = commands.add_parser(
+        "gradcheck", help="check every gradient of a network against finite differences",
+        description="Build the network train would build from these options and compare, for\n"
+                    "every parameter, the gradient backpropagation computes with a central\n"
+                    "finite difference, in float64, at the initial weights (--epochs N: after N\n"
+                    "epochs of training). Prints a table per parameter array; exit status 0\n"
+                    "when all pass, 1 when any fails.",
+        epilog=GRADCHECK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_network_options(check)
+    check.set_defaults(epochs=0)
+    g = check.add_argument_group("gradcheck")
+    g.add_argument("--samples", type=int, metavar="N",
+                   help="use the first N samples of the data set (default: all)")
+    g.add_argument("--step", type=float, default=1e-5, metavar="H",
+                   help="finite-difference step (default: %(default)g)")
+    g.add_argument("--tol", type=float, default=1e-5,
+                   help="largest relative error that passes (default: %(default)g)")
+    g.add_argument("--break", dest="break_layer", type=int, metavar="LAYER",
+                   help="plant a bug in layer LAYER's backward (1 = W1, b1): it divides its "
+                        "gradients by the number of samples again, a slip that still trains; "
+                        "see its rows FAIL")
+    g.add_argument("--max-params", type=int, metavar="M",
+                   help="check at most M evenly spaced entries of each parameter array")
+    g.add_argument("--format", default="text", help="text or markdown (default: %(default)s)")
+    g.add_argument("--out", metavar="FILE", help="also write the result to FILE")
+
+    explain = commands.add_parser(
+        "explain", help="one training step of a tiny network, written out with its numbers",
+        description="One gradient-descent step of the network train would build, written out\n"
+                    "with the real numbers: the forward pass layer by layer, the loss, the\n"
+                    "backward pass (each δ, dW and db by the chain rule), the updated weights\n"
+                    "and the loss after the step. Its numbers are train's, to the last bit.\n"
+                    "Plain gradient descent, full batch; --epochs N explains the step after N\n"
+                    "epochs of training.",
+        epilog=EXPLAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_network_options(explain)
+    explain.set_defaults(data="xor", hidden=[2, 2], epochs=0)
+    e = explain.add_argument_group("explain")
+    e.add_argument("--samples", type=int, default=2, metavar="N",
+                   help="the step uses the first N samples of the data set (default: "
+                        "%(default)s); --epochs trains on them first")
+    e.add_argument("--format", default="text", help="text or markdown (default: %(default)s)")
+    e.add_argument("--out", metavar="FILE", help="write it to FILE instead of printing it")
+
+
+GRADCHECK_EXAMPLES = """\
+examples:
+  backproplab gradcheck --data xor                     the lab's network, every gradient
+  backproplab gradcheck --data linear --hidden 4 4 4 --activation relu --loss bce --output sigmoid
+  backproplab gradcheck --data xor --break 2           what a wrong gradient looks like
+  backproplab gradcheck --data xor --epochs 1000       after some training
+"""
+
+EXPLAIN_EXAMPLES = """\
+examples:
+  backproplab explain                                  2-2-2-1 network, XOR, 2 samples
+  backproplab explain --activation relu --loss bce --samples 4
+  backproplab explain --format markdown --out step.md
+  backproplab explain --epochs 2000                    the step after 2000 epochs
+"""
 
 
 SWEEP_EXAMPLES = """\
@@ -188,17 +269,13 @@ examples:
 """
 
 
-CONFIG_OPTIONS = ("data", "n", "noise", "hidden", "activation", "loss", "output", "optimizer",
-                  "lr", "momentum", "weight_decay", "epochs", "batch_size", "seed", "data_seed",
-                  "dtype", "standardize", "stop_at_loss", "init", "test_n", "model", "channels",
-                  "kernel", "dropout")
-
-
 def config_from_args(args):
     """The configuration of the options given; the others take their data set's defaults."""
+    from dataclasses import fields
+
     from .config import TrainConfig
 
-    given = {key: getattr(args, key) for key in CONFIG_OPTIONS}
+    given = {f.name: getattr(args, f.name, None) for f in fields(TrainConfig)}
     return TrainConfig.for_data(**{k: v for k, v in given.items() if v is not None})
 
 
@@ -250,7 +327,47 @@ def _report(args):
     return 0
 
 
-COMMANDS = {"train": _train, "sweep": _sweep, "report": _report}
+def _gradcheck(args):
+    from . import gradcheck
+
+    cfg = config_from_args(args)
+    result = gradcheck.check(cfg, samples=args.samples, epochs=args.epochs, h=args.step,
+                             tol=args.tol, break_layer=args.break_layer,
+                             max_params=args.max_params)
+    text = gradcheck.format_result(cfg, result, args.epochs, args.format)
+    _write(text, args.out)
+    print(text, end="")
+    return 0 if result.passed else 1
+
+
+def _explain(args):
+    from . import explain
+
+    text = explain.render(explain.document(explain.one_step(
+        config_from_args(args), samples=args.samples, epochs=args.epochs)), args.format)
+    if args.out:
+        _write(text, args.out)
+        print(f"written to {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def _write(text, path):
+    """Write ``text`` to ``path`` (atomically), if a path is given."""
+    if not path:
+        return
+    from .errors import BackproplabError
+    from .files import write_text
+
+    try:
+        write_text(path, text)
+    except OSError as e:
+        raise BackproplabError(f"--out {path}: cannot write it ({e.strerror})") from None
+
+
+COMMANDS = {"train": _train, "sweep": _sweep, "report": _report, "gradcheck": _gradcheck,
+            "explain": _explain}
 
 
 def main(argv=None):

@@ -17,6 +17,7 @@ from .defaults import IMAGE_DEFAULTS
 from .errors import BackproplabError, unknown_name
 from .losses import LOSSES, OUTPUTS
 from .optimizers import DEFAULT_LR, OPTIMIZERS
+from .schedules import get_schedule
 
 DTYPES = ("float64", "float32")
 MODELS = ("mlp", "cnn")
@@ -36,6 +37,12 @@ class TrainConfig:
     lr: float | None = None  # None: the optimizer's default (see optimizers.DEFAULT_LR)
     momentum: float | None = None
     weight_decay: float | None = None
+    l1: float | None = None  # L1 penalty l1 · Σ|p| over all parameters, as weight decay's
+    schedule: str = "constant"  # the learning rate per epoch; see backproplab.schedules
+    step_size: int | None = None
+    gamma: float | None = None
+    t_max: int | None = None  # None: the epochs
+    eta_min: float | None = None
     epochs: int = 20_000
     batch_size: int | None = None
     seed: int = 0
@@ -104,6 +111,11 @@ class TrainConfig:
         _positive(self.lr, "the learning rate (--lr)")
         _number(self.momentum, "--momentum", lo=0, hi_open=1)
         _number(self.weight_decay, "--weight-decay", lo=0)
+        _number(self.l1, "--l1", lo=0)
+        self.lr_schedule()  # an unknown schedule, or a setting it does not take, fails here
+        if self.eta_min is not None and self.eta_min >= self.lr_value:
+            raise BackproplabError(f"--eta-min must be below the learning rate "
+                                   f"({self.lr_value:g}), got {self.eta_min!r}")
         if self.momentum is not None and self.optimizer not in ("momentum", "nesterov", "rmsprop"):
             raise BackproplabError("--momentum applies to the momentum, nesterov and rmsprop "
                                    f"optimizers, not {self.optimizer}")
@@ -170,7 +182,13 @@ class TrainConfig:
     def hyper(self):
         """The optimizer settings beyond lr that were given."""
         return {k: v for k, v in (("momentum", self.momentum),
-                                  ("weight_decay", self.weight_decay)) if v is not None}
+                                  ("weight_decay", self.weight_decay),
+                                  ("l1", self.l1)) if v is not None}
+
+    def lr_schedule(self):
+        """The learning-rate schedule, as training takes it (see backproplab.schedules)."""
+        return get_schedule(self.schedule, step_size=self.step_size, gamma=self.gamma,
+                            t_max=self.t_max, eta_min=self.eta_min)
 
     def to_dict(self):
         d = asdict(self)

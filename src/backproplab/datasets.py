@@ -134,8 +134,9 @@ def load(data, n=None, noise=None, seed=None):
         make = GENERATORS[data]
     except KeyError:
         if data in IMAGES:
-            raise BackproplabError(f"the {data} data set is images with a train/test split: "
-                                   "load it with datasets.digits_split") from None
+            raise BackproplabError(f"the {data} data set is images with their own train/test "
+                                   "split: backproplab train takes it (in Python: "
+                                   "datasets.digits_split), this command does not") from None
         raise unknown_name("data set", data, [*GENERATORS, *IMAGES, "FILE.csv"]) from None
     if data in FIXED and (n is not None or noise is not None):
         raise BackproplabError(f"the {data} data set is the lab's fixed 21 points: it takes no "

@@ -16,6 +16,15 @@ class Dense(Buffers):
 
     Shapes: x (n, n_in) or (k, n, n_in), W (k, n_in, n_out), b (k, 1, n_out), z (k, n, n_out).
     Backward: dW = xᵀ · grad_out,  db = Σₙ grad_out = 1ᵀ · grad_out,  dx = grad_out · Wᵀ.
+
+    The bias is a weight on an input that is always 1: with x₁ = [x 1] (a column of ones
+    appended) and W₁ = [W; b] (b as one more row of weights), z = x₁ · W₁, and backward's
+    xᵀ · grad_out and 1ᵀ · grad_out are the two parts of one product, [dW; db] = x₁ᵀ · grad_out.
+    That is how it is computed: one matrix product forward and one for both gradients, where
+    x @ W + b takes a product and a broadcast sum forward and two products backward. The
+    container lays b out right after W (see :mod:`backproplab.model`), so W₁ is a view of the
+    parameters themselves and [dW; db] one of the gradients.
+
     Gradients accumulate (+=) from one backward to the next; after the container's
     ``zero_grad`` (``fresh``) the next backward writes them instead, as PyTorch does after
     ``zero_grad(set_to_none=True)``: the same numbers, one pass over dW fewer. A first layer,
@@ -32,9 +41,11 @@ class Dense(Buffers):
         return {"W": (self.n_in, self.n_out), "b": (1, self.n_out)}
 
     def bind(self, params, grads):
-        """Take views of the container's buffers as this layer's parameters and gradients."""
+        """Take views of the container's buffers as this layer's parameters and gradients,
+        and of [W; b] and [dW; db] as (k, n_in + 1, n_out) arrays."""
         self.W, self.b = params["W"], params["b"]
         self.dW, self.db = grads["W"], grads["b"]
+        self.Wb, self.dWb = _with_row_below(self.W, self.b), _with_row_below(self.dW, self.db)
 
     def initialize(self, rng, W, b):
         """Fill one model's W (n_in, n_out) and b (1, n_out) in place, drawing from ``rng``.
@@ -52,36 +63,54 @@ class Dense(Buffers):
             W[...] = rng.uniform(-r, r, shape)
         b[...] = 0.0
 
-    def _make(self, k, n, dtype):
-        self._key = k, n, dtype
+    def _make(self, k, x):
+        self._key = k, x.shape, x.dtype
+        self._x1 = np.ones((*x.shape[:-1], self.n_in + 1), self.W.dtype)  # [x 1]
+        self._x = self._x1[..., :-1]  # the input, rewritten by every forward; the ones stay
+        n = x.shape[-2]
         self._z = np.empty((k, n, self.n_out), self.W.dtype)
         self._dx = np.empty((k, n, self.n_in), self.W.dtype)
-        self._dW = np.empty_like(self.dW)
-        self._ones = np.ones((1, n), self.W.dtype)  # for db = 1ᵀ · grad_out
+        self._dWb = np.empty_like(self.dWb)
 
     def forward(self, x):
-        self._x = x  # backward needs the input, nothing else
-        k, n = self.W.shape[0], x.shape[-2]
-        if (k, n, x.dtype) != self._key:
-            self._make(k, n, x.dtype)
-        z = np.matmul(x, self.W, out=self._z)
-        z += self.b
-        return z
+        k = self.W.shape[0]
+        if (k, x.shape, x.dtype) != self._key:
+            self._make(k, x)
+        np.copyto(self._x, x)  # backward needs the input, nothing else: kept as [x 1]
+        return np.matmul(self._x1, self.Wb, self._z)  # z = [x 1]·[W; b] = x·W + b
 
     def backward(self, grad_out):
-        # Σₙ grad_out is taken as the matmul 1ᵀ · grad_out: BLAS sums a (k, n, n_out) stack
-        # several times faster than .sum(axis=-2) does.
-        xT, ones = self._x.swapaxes(-1, -2), self._ones
+        # out passed positionally: NumPy parses it faster than out=, on every call
+        x1T = self._x1.swapaxes(-1, -2)
         if self.fresh:
-            np.matmul(xT, grad_out, out=self.dW)
-            np.matmul(ones, grad_out, out=self.db)
+            np.matmul(x1T, grad_out, self.dWb)  # [dW; db] = [x 1]ᵀ · grad_out
             self.fresh = False
         else:
-            self.dW += np.matmul(xT, grad_out, out=self._dW)
-            self.db += ones @ grad_out
+            self.dWb += np.matmul(x1T, grad_out, self._dWb)
         if not self.input_grad:
             return None
-        return np.matmul(grad_out, self.W.swapaxes(-1, -2), out=self._dx)
+        return np.matmul(grad_out, self.W.swapaxes(-1, -2), self._dx)
 
     def __repr__(self):
         return f"Dense({self.n_in}, {self.n_out})"
+
+
+def _with_row_below(W, b):
+    """[W; b] as one (k, n_in + 1, n_out) view, for a b that lies in memory right after W's
+    last row (each network's W stored row by row, as the container stores it)."""
+    k, n_in, n_out = W.shape
+    steps = (W.strides[0], n_out * W.itemsize, W.itemsize)
+    joined = np.lib.stride_tricks.as_strided(W, (k, n_in + 1, n_out), steps)
+    row = joined[:, n_in:]
+    if not (_same_view(W, joined[:, :n_in]) and _same_view(b, row)):
+        raise ValueError("Dense needs b stored right after W, as the model container lays them "
+                         "out")
+    return joined
+
+
+def _same_view(a, b):
+    """Whether a and b are the same numbers in the same memory (strides along axes of length 1
+    don't matter)."""
+    return (a.shape == b.shape and a.dtype == b.dtype
+            and a.__array_interface__["data"] == b.__array_interface__["data"]
+            and all(s == t for s, t, n in zip(a.strides, b.strides, a.shape) if n > 1))

@@ -233,6 +233,26 @@ class Network(Sequential):
         with np.errstate(all="ignore"), self.evaluating():
             return self._squeeze(get_output(self.output).forward(self.forward(x)))
 
+    def hidden_activations(self, x, m=None):
+        """What every hidden unit computes for the inputs x (n, n_in): a list with one array
+        per hidden layer, its activations a = f(z) — (n, units) for network m (or for a lone
+        network), else (k, n, units).
+
+        The layers' own forward passes compute them; a network taken out of a stack runs
+        alone, so a wide stack is not evaluated whole for one of its networks.
+        """
+        if m is not None and not 0 <= m < self.k:
+            raise IndexError(f"network {m} of a stack of {self.k}")
+        net = self if m is None or self.k == 1 else self.select([m])
+        x = np.asarray(x, dtype=self.dtype)
+        out = []
+        with np.errstate(all="ignore"):
+            for layer in net.layers[:-1]:  # the last layer is the output's Dense
+                x = layer.forward(x)
+                if not isinstance(layer, Dense):
+                    out.append(x.copy())  # layers reuse their arrays: keep a copy
+        return [a[0] if m is not None or self.k == 1 else a for a in out]
+
     def predict(self, x):
         """Labels: for a softmax output the most probable class, (n,) integers 0…K−1; for a
         single output unit 0/1 (probability ≥ 0.5), (n, 1). A leading k axis for a stack."""

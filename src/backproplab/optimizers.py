@@ -6,6 +6,10 @@ hyper-parameter (lr, momentum, weight decay, …) may be a scalar or one value p
 stored as a (k, 1, …) column that broadcasts over that network's parameters, so networks in a
 stack never see each other's numbers.
 
+Every optimizer also takes ``l1``: the gradient of an L1 penalty l1 · Σ|p| over every parameter
+(weights and biases, the same set as weight decay), l1 · sign(p), joins the gradient before the
+update — before weight decay's term, as if added to ``p.grad`` after ``backward()`` in torch.
+
 The rules follow the algorithm boxes of ``torch.optim`` (SGD, Adagrad, RMSprop, Adam, AdamW),
 written in the same order of operations. PyTorch fuses some multiply-adds on the CPU, so the
 two agree to the last bit or two, not bit for bit.
@@ -46,6 +50,7 @@ class Optimizer:
         # 1 − β and friends are computed in float64 (as torch does in Python) before the cast
         derived = {f"1-{n}": 1.0 - self.hyper[n] for n in self.complements}
         self._cast = {n: c.astype(self.dtype) for n, c in {**self.hyper, **derived}.items()}
+        self.initial_lr = self.hyper["lr"].copy()  # a schedule's lr₀ (torch's "initial_lr")
 
     state_names = ()
     complements = ()  # hyper-parameters β whose 1 − β the update uses
@@ -75,6 +80,12 @@ class Optimizer:
             zeros[name] = self.hyper.get(name) is None or not np.any(self.hyper[name])
         return zeros[name]
 
+    def set_lr(self, lr):
+        """Set every network's learning rate, as a scheduler sets torch's ``group["lr"]``: lr
+        is a number or a (k, 1) column. The columns that h() handed out are views, and follow."""
+        self.hyper["lr"][...] = lr
+        self._cast["lr"][...] = lr
+
     def step(self):
         """Apply one update to every parameter, in place."""
         self.t += 1
@@ -85,10 +96,20 @@ class Optimizer:
         raise NotImplementedError
 
     def decayed(self, param, grad):
-        """grad + weight_decay · param (L2 regularisation, as torch's weight_decay)."""
+        """grad + l1 · sign(param) + weight_decay · param (L2 regularisation, as torch's
+        weight_decay)."""
+        if not self.zero("l1"):
+            grad = self.penalised(param, grad)
         if self.zero("weight_decay"):
             return grad
         return grad + self.h("weight_decay", param) * param
+
+    def penalised(self, param, grad):
+        """grad + l1 · sign(param): the gradient of the L1 penalty l1 · Σ|p| joins the loss's
+        (at p = 0, where |p| has no slope, sign gives 0: a subgradient)."""
+        if self.zero("l1"):
+            return grad
+        return grad + self.h("l1", param) * np.sign(param)
 
     def select(self, index, params, grads):
         """The same optimizer for the networks ``index`` of the stack, now held in ``params``."""
@@ -99,6 +120,7 @@ class Optimizer:
         new.k = len(index)
         new._columns = {}
         new.hyper = {n: c[index] for n, c in self.hyper.items()}
+        new.initial_lr = self.initial_lr[index]
         new._cast = {n: c[index] for n, c in self._cast.items()}
         new.state = {
             n: [None if s is None else s[index].copy() for s in states]
@@ -111,7 +133,7 @@ class GD(Optimizer):
     """Plain gradient descent (torch.optim.SGD, momentum 0):  p ← p − lr · g."""
 
     name = "gd"
-    defaults = {"weight_decay": 0.0}
+    defaults = {"weight_decay": 0.0, "l1": 0.0}
 
     def update(self, i, param, grad):
         grad = self.decayed(param, grad)
@@ -127,7 +149,7 @@ class Momentum(Optimizer):
 
     name = "momentum"
     nesterov = False
-    defaults = {"momentum": 0.9, "weight_decay": 0.0}
+    defaults = {"momentum": 0.9, "weight_decay": 0.0, "l1": 0.0}
     state_names = ("buf",)
 
     def update(self, i, param, grad):
@@ -155,7 +177,7 @@ class Adagrad(Optimizer):
     """
 
     name = "adagrad"
-    defaults = {"weight_decay": 0.0, "eps": 1e-10}
+    defaults = {"weight_decay": 0.0, "eps": 1e-10, "l1": 0.0}
     state_names = ("sum",)
 
     def update(self, i, param, grad):
@@ -175,7 +197,7 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
-    defaults = {"alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0}
+    defaults = {"alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0, "l1": 0.0}
     state_names = ("square_avg", "buf")
     complements = ("alpha",)
 
@@ -208,12 +230,13 @@ class Adam(Optimizer):
     """Adam (torch.optim.Adam, lr 0.001, betas (0.9, 0.999), eps 1e-8):
     m ← m + (1 − β₁)(g − m),  v ← β₂ v + (1 − β₂) g²,
     p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + eps).
-    AdamW first decays the weights: p ← p (1 − lr · weight_decay), and adds nothing to g.
+    AdamW first decays the weights: p ← p (1 − lr · weight_decay), and adds nothing to g
+    (but the L1 penalty's gradient, which is the loss's).
     """
 
     name = "adam"
     decoupled = False
-    defaults = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0}
+    defaults = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0, "l1": 0.0}
     state_names = ("exp_avg", "exp_avg_sq")
     complements = ("beta1", "beta2")
 
@@ -231,6 +254,7 @@ class Adam(Optimizer):
 
     def update(self, i, param, grad):
         if self.decoupled:
+            grad = self.penalised(param, grad)  # sign(p) of p before the decay, as torch's p.grad
             if not self.zero("weight_decay"):
                 param *= self._shrink.reshape(self._shape(param))
         else:

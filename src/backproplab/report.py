@@ -111,6 +111,7 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
                                        on_done=steps.done,
                                        grad_norm_every=_grad_every(everything))
             _results(doc, out, quick, steps)
+            _explained_step(doc)
             result = sweeps.result()
         steps.reach(steps.total - 2 * len(EXPERIMENTS) - 2)  # duplicates were trained once
         by_experiment, start = {}, 0
@@ -165,6 +166,7 @@ def _results(doc, out, quick, steps):
         f"The lab's network: two hidden layers of {defaults.hidden[0]} sigmoid units and a "
         f"sigmoid output, trained on the mean squared error by gradient descent at learning "
         f"rate {defaults.lr_value:g}, full batch, seed {defaults.seed}.")
+    runs = {}
     for data in ("linear", "xor"):
         cfg = TrainConfig(data=data).check()
         if quick:
@@ -172,8 +174,8 @@ def _results(doc, out, quick, steps):
         folder = os.path.join(out, "results", data)
         frames, hook = _frame_recorder(cfg) if data == "xor" else (None, None)
         printed = io.StringIO()
-        run = train_run(cfg, out=folder, log_every=max(1, cfg.epochs // 10), stdout=printed,
-                        stderr=printed, on_progress=hook)
+        run = runs[data] = train_run(cfg, out=folder, log_every=max(1, cfg.epochs // 10),
+                                     stdout=printed, stderr=printed, on_progress=hook)
         steps.done()
         rel = os.path.relpath(folder, out)
         m = run.metrics
@@ -209,6 +211,62 @@ def _results(doc, out, quick, steps):
                        f"The decision boundary as training proceeds on XOR ({len(frames)} "
                        f"frames, epoch 0 to {frames[-1][0]}).")
         steps.done()
+    _hidden_units(doc, out, runs)
+
+
+def best_units(net, x, y):
+    """Each hidden unit read as a classifier of the training points: activation above the
+    middle of its colour scale (0.5 for sigmoid) as one class, below as the other, whichever
+    way round fits better. Per hidden layer: (best unit, its accuracy, number of units)."""
+    from .figures import activation_range
+
+    out = []
+    for name, a in zip(net.activation, net.hidden_activations(x, m=0)):
+        lo, hi = activation_range(name, a)
+        accuracy = np.mean((a > (lo + hi) / 2) == (np.asarray(y) == 1), axis=0)
+        accuracy = np.maximum(accuracy, 1 - accuracy)
+        out.append((int(np.argmax(accuracy)), float(accuracy.max()), a.shape[1]))
+    return out
+
+
+def _hidden_units(doc, out, runs):
+    """The neurons.png of each Results run (train_run draws it), with what its units reach."""
+    doc.heading("Inside the hidden units", 3)
+    act = next(iter(runs.values())).net.activation[0]
+    doc.paragraph(
+        "Each small map is one hidden unit's activation over the input plane, the plane of the "
+        f"decision boundary beside it. A first-layer unit is {'σ' if act == 'sigmoid' else act}"
+        "(w·x + b) of the inputs, so its map changes across one straight line; each later "
+        "layer mixes the maps before it.")
+    for data, run in runs.items():
+        path = os.path.relpath(os.path.join(run.out, "neurons.png"), out)
+        if not os.path.exists(os.path.join(out, path)):
+            continue  # a diverged run draws no maps
+        doc.figure(path, f"What each hidden unit detects ({data}).")
+        best = best_units(run.net, run.x, run.y)
+        doc.paragraph(
+            f"On the {DATA_TITLES[data]}, the best single unit of each layer read as a "
+            "classifier (activation above the middle of its scale as one class, below as the "
+            f"other): " + "; ".join(
+                f"h{i + 1}.{unit + 1} (best of {n}) classifies {100 * acc:.0f}%"
+                for i, (unit, acc, n) in enumerate(best)) + f" of the {len(run.y)} points.")
+        alone = [i for i, (_, acc, _) in enumerate(best) if acc == 1.0]
+        if best[0][1] < 1.0 and alone:
+            i, (unit, _, _) = alone[0], best[alone[0]]
+            doc.paragraph(f"No first-layer unit separates the two classes alone; h{i + 1}."
+                          f"{unit + 1} of layer {i + 1} does, from the maps of the layers "
+                          "before it.")
+
+
+def _explained_step(doc):
+    """``backproplab explain``'s defaults: one step of a 2-2-2-1 network on two XOR points."""
+    from . import explain
+
+    doc.heading("One training step, written out")
+    doc.paragraph("What one update of gradient descent does, with every number, as "
+                  "`backproplab explain` writes it with its defaults.")
+    cfg = TrainConfig(data="xor", hidden=[2, 2]).check()
+    explain.document(explain.one_step(cfg, samples=2), doc, level=3)
 
 
 def _frame_recorder(cfg, count=40):

@@ -208,7 +208,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
         history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
                           epochs=cfg.epochs, batch_size=cfg.batch_size,
                           stop_at_loss=cfg.stop_at_loss, callback=log.progress,
-                          callback_every=tick, **cfg.hyper())
+                          callback_every=tick, schedule=cfg.lr_schedule(), **cfg.hyper())
     finally:
         log.close()
     seconds = time.perf_counter() - started
@@ -300,7 +300,7 @@ def image_run(cfg, out, log_every, plots, quiet, save, stdout, stderr, on_progre
         history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
                           epochs=cfg.epochs, batch_size=cfg.batch_size,
                           stop_at_loss=cfg.stop_at_loss, callback=log.progress,
-                          callback_every=1, **cfg.hyper())
+                          callback_every=1, schedule=cfg.lr_schedule(), **cfg.hyper())
     finally:
         log.close()
     seconds = time.perf_counter() - started
@@ -422,7 +422,7 @@ def _test_print(stdout, labels, proba, history, test_accuracy=None, test_n=None)
 
 
 def _plots(out, net, x, y, pred, history):
-    from . import plotting
+    from . import figures, plotting
 
     plotting.learning_curve(history.loss, history.accuracy,
                             os.path.join(out, "learning_curve.png"),
@@ -432,3 +432,4 @@ def _plots(out, net, x, y, pred, history):
         plotting.comparison(x, y, pred, os.path.join(out, "comparison.png"))
         if not history.diverged:  # a diverged network has no boundary to draw
             plotting.decision_boundary(net, x, y, os.path.join(out, "decision_boundary.png"))
+            figures.hidden_units(net, x, y, os.path.join(out, "neurons.png"))

@@ -12,9 +12,10 @@ own that inherit the top-level keys; the sweep is their union::
     seeds = 20
     epochs = 5000
 
-Networks that share everything but seed, data seed, lr, momentum and weight decay train as one
-stack (:func:`backproplab.training.train`), bit for bit as they would alone; stacks run in
-parallel processes through joblib.
+Networks that share everything but seed, data seed, lr, momentum, weight decay and L1 penalty
+train as one stack (:func:`backproplab.training.train`), bit for bit as they would alone (a
+learning-rate schedule is shared, each network scaling its own lr); stacks run in parallel
+processes through joblib.
 """
 
 import itertools
@@ -29,7 +30,7 @@ from .config import CONFIG_KEYS, TrainConfig
 from .datasets import FIXED
 from .errors import BackproplabError
 
-PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay")  # may differ in a stack
+PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1")  # may differ in a stack
 MAX_FLOATS_PER_STACK = 24_000_000  # about 200 MB of float64 working arrays per stack
 
 # key -> (kind of one value, description for messages)
@@ -45,6 +46,12 @@ _KINDS = {
     "lr": (float, "a number"),
     "momentum": (float, "a number"),
     "weight_decay": (float, "a number"),
+    "l1": (float, "a number"),
+    "schedule": (str, "a schedule name"),
+    "step_size": (int, "a whole number"),
+    "gamma": (float, "a number"),
+    "t_max": (int, "a whole number"),
+    "eta_min": (float, "a number"),
     "epochs": (int, "a whole number"),
     "batch_size": (int, "a whole number"),
     "seed": (int, "a whole number"),
@@ -260,7 +267,7 @@ def train_group(group, grad_norm_every=None):
     if first.init:
         start_from(net, first.init)
     hyper = {}
-    for name in ("momentum", "weight_decay"):
+    for name in ("momentum", "weight_decay", "l1"):
         values = [getattr(c, name) for c in cfgs]
         if any(v is not None for v in values):
             default = _default_hyper(first.optimizer, name)
@@ -278,7 +285,8 @@ def train_group(group, grad_norm_every=None):
     history = train(net, x, y, loss=first.loss, optimizer=first.optimizer,
                     lr=[c.lr_value for c in cfgs], epochs=first.epochs,
                     batch_size=first.batch_size, stop_at_loss=first.stop_at_loss,
-                    callback=record, callback_every=grad_norm_every, **hyper)
+                    callback=record, callback_every=grad_norm_every,
+                    schedule=first.lr_schedule(), **hyper)
     test_acc = _test_accuracy(net, cfgs) if first.test_n else [None] * net.k
     metrics = []
     for m in range(net.k):

@@ -18,6 +18,7 @@ from .errors import BackproplabError
 from .losses import accuracy, class_labels, get_loss, multiclass_accuracy
 from .model import model_rngs
 from .optimizers import get_optimizer
+from .schedules import Constant, get_schedule
 
 
 @dataclass
@@ -30,6 +31,7 @@ class History:
 
     ``loss[e]`` is the loss of epoch e's first forward pass, before its update (for mini-batches:
     the mean of the epoch's batch losses, each before its own update); ``accuracy[e]`` likewise.
+    It is the data's loss alone: an L1 penalty (``l1``), like weight decay, is not in it.
     Row e is NaN for a network that had stopped before epoch e. ``final_loss`` and
     ``final_accuracy`` are those of the trained weights on the whole training set.
     """
@@ -115,7 +117,7 @@ class _SigintFlag:
 
 
 def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_size=None,
-          stop_at_loss=None, callback=None, callback_every=None, **hyper):
+          stop_at_loss=None, callback=None, callback_every=None, schedule=None, **hyper):
     """Train ``model`` (an MLP or CNN, possibly a stack of k networks) in place.
 
     x: (n, *in_shape) shared by every network — (n, n_in) for an MLP, images (n, C, H, W) for
@@ -124,8 +126,10 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
     (softmax output) class labels 0…K−1, (n,) or (k, n).
     ``loss`` defaults to ce for a softmax output and mse otherwise.
     lr and the optimizer's settings (``momentum``, ``weight_decay``, …) are scalars or one value
-    per network. Full batch by default (one update per epoch); ``batch_size`` trains on
-    mini-batches, shuffled each epoch from each network's own seed.
+    per network; ``l1`` adds l1 · Σ|p| over all parameters to the loss that is minimised.
+    ``schedule`` (a name or a :mod:`backproplab.schedules` object; None: constant) sets each
+    epoch's learning rate from ``lr``. Full batch by default (one update per epoch);
+    ``batch_size`` trains on mini-batches, shuffled each epoch from each network's own seed.
     Dropout is on while training (the model is in training mode) and off for the final
     evaluation; the model is left in evaluation mode.
     ``callback(progress)`` is called every ``callback_every`` epochs with a :class:`Progress`:
@@ -163,6 +167,9 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
     data = _Data(x, y, x_stacked, y_stacked, score)
 
     opt = get_optimizer(optimizer, [model.params], [model.grads], lr, **hyper)
+    schedule = get_schedule(schedule)
+    if type(schedule) is Constant:
+        schedule = None  # nothing to do each epoch
     k = model.k
     record = _Recorder(k, epochs)
     if batch_size is not None and int(batch_size) >= n:
@@ -182,6 +189,8 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
             if sigint.raised:
                 record.interrupted = True
                 break
+            if schedule is not None:  # epoch e trains with lr(e), from each network's own lr₀
+                opt.set_lr(schedule.lr(opt.initial_lr, epoch, epochs))
             if full_batch:  # look at the loss before updating, so a stopped network is as seen
                 L, acc = _forward(work, loss_fn, xs, ys, labels, score)
             else:
