@@ -189,3 +189,17 @@ def test_help_states_the_digits_defaults(capsys):
     assert f"digits: {mlp['epochs']} for mlp, {cnn['epochs']} for cnn" in text
     assert f"digits: {cnn['batch_size']})" in text
     assert "backproplab train --data digits --model cnn" in text
+
+
+def test_digits_train_on_one_blas_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from backproplab.run import one_blas_thread
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    with one_blas_thread():
+        assert set(blas_threads()) <= {1}
+    assert blas_threads() == before  # restored afterwards

@@ -320,11 +320,18 @@ def _digits(doc, out, quick):
                       f"installed here. Install it with `{datasets.DIGITS_INSTALL_COMMAND}` "
                       "(or `pip install scikit-learn`) and make the report again.")
         return
+    from . import image_figures
+
     runs = {}
     for cfg in digits_configs(quick):
         printed = io.StringIO()
+        # the CNN's figures all go in; of the MLP's only its confusion matrix, drawn below
         runs[cfg.model] = (cfg, train_run(cfg, out=os.path.join(out, "digits", cfg.model),
-                                          stdout=printed, stderr=printed))
+                                          plots=cfg.model == "cnn", stdout=printed,
+                                          stderr=printed))
+    image_figures.confusion_matrix(runs["mlp"][1].metrics["confusion_matrix"],
+                                   os.path.join(out, "digits", "mlp", "confusion_matrix.png"),
+                                   title="Confusion matrix (test set)")
     cnn_cfg, cnn = runs["cnn"]
     mlp_cfg, mlp = runs["mlp"]
     doc.paragraph(
