@@ -14,7 +14,7 @@ SECTIONS = ["## Results", "### The linear data", "### The XOR data",
             "## One training step, written out", "### 2. Forward pass",
             "### 4. Backward pass", "### 6. The loss after the step", "## Discussion",
             *(f"### {title}" for _, title, _ in report.EXPERIMENTS),
-            "## Settings and reproduction"]
+            f"## {report.DIGITS_TITLE}", "## Settings and reproduction"]
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,46 @@ def test_every_section_figure_and_table_is_present(quick_report):
     assert "backproplab report --out DIR --quick" in md
     for name, _, _ in report.EXPERIMENTS:
         assert f"`{name}.toml`" in md
+
+
+@pytest.mark.skipif(not datasets.have_digits(), reason="scikit-learn is not installed")
+def test_digits_section_compares_the_cnn_with_the_mlp(quick_report):
+    import json
+
+    md = (quick_report / "report.md").read_text()
+    body = md[md.index(f"## {report.DIGITS_TITLE}"):md.index("## Settings and reproduction")]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in body.splitlines()
+            if line.startswith("| cnn ") or line.startswith("| mlp ")]
+    assert [r[0] for r in rows] == ["cnn", "mlp"]
+    for (model, _, params, epochs, seconds, train, test) in rows:
+        # every number in the table is the run's own, from its metrics.json
+        metrics = json.loads((quick_report / "digits" / model / "metrics.json").read_text())
+        assert int(epochs) == metrics["epochs_run"] == report.QUICK_DIGITS_EPOCHS
+        assert seconds == f"{metrics['seconds']:.1f}"
+        assert test == f"{100 * metrics['test_accuracy']:.1f}%"
+        assert train == f"{100 * metrics['train_accuracy']:.1f}%"
+        assert int(params) > 1000
+    cnn_test, mlp_test = (float(r[6].rstrip("%")) for r in rows)
+    assert f"({cnn_test:.1f}% against {mlp_test:.1f}%" in body
+    for name in ("learning_curve", "confusion_matrix", "misclassified", "filters"):
+        assert f"](digits/cnn/{name}.png)" in body
+        assert (quick_report / "digits" / "cnn" / f"{name}.png").stat().st_size > 1000
+    assert "(`--quick`: 3 epochs)" in md
+
+
+def test_digits_section_without_sklearn_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    from backproplab.document import Document
+
+    for name in ("sklearn", "sklearn.datasets"):
+        monkeypatch.setitem(sys.modules, name, None)
+    doc = Document("t")
+    report._digits(doc, str(tmp_path), quick=True)
+    md = doc.markdown()
+    assert f"## {report.DIGITS_TITLE}" in md
+    assert "Skipped" in md and 'pip install -e ".[digits]"' in md
+    assert "| model |" not in md and not (tmp_path / "digits").exists()
 
 
 def test_hidden_units_section_shows_both_networks(quick_report):

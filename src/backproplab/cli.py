@@ -15,43 +15,82 @@ examples:
   backproplab train --data circle --n 1000 --batch-size 32 --optimizer adam --lr 0.01
   backproplab train --data points.csv --epochs 5000 --save model.npz
   backproplab train --data xor --init model.npz --epochs 1000
+  backproplab train --data digits                   an MLP on 8×8 handwritten digits
+  backproplab train --data digits --model cnn       a small convolutional network on them
 """
+
+
+def _defaults(key, lab):
+    """'(default: LAB; digits: …)' for an option whose default depends on the data: the lab's
+    (given as text), then the digits' (per model where they differ)."""
+    from .defaults import IMAGE_DEFAULTS
+
+    def show(v):
+        return " ".join(map(str, v)) or "none" if isinstance(v, list) else str(v)
+
+    digits = {model: show(d[key]) for model, d in IMAGE_DEFAULTS.items()}
+    if len(set(digits.values())) == 1:
+        shown = next(iter(digits.values()))
+    else:
+        shown = ", ".join(f"{v} for {model}" for model, v in digits.items())
+    return f"(default: {lab}; digits: {shown})"
 
 
 def _add_network_options(p):
     """The options that define data, network and training — shared by train and later tools."""
+    from .defaults import IMAGE_DEFAULTS
+
     from_defaults = "(default: %(default)s)"
     d = p.add_argument_group("data")
     d.add_argument("--data", default="linear", metavar="NAME|FILE.csv",
                    help="linear, xor (the lab's 21 points), xor_hard, circle, spiral, moons, "
-                        "gaussians, or a CSV file (header row, features, 0/1 label last) "
-                        + from_defaults)
+                        "gaussians, a CSV file (header row, features, 0/1 label last), or digits "
+                        "(8×8 images of 0–9, split 80/20; needs scikit-learn) " + from_defaults)
     d.add_argument("--n", type=int, help="number of points of a generated data set (default 100)")
     d.add_argument("--noise", type=float, help="noise of a generated data set")
     d.add_argument("--data-seed", type=int, metavar="S",
-                   help="seed of the data set alone (default: --seed)")
+                   help="seed of the data set alone, or of the digits' train/test split "
+                        "(default: --seed)")
     d.add_argument("--standardize", action="store_true",
                    help="scale each input feature to mean 0, std 1 (off: inputs as given)")
-    n = p.add_argument_group("network")
-    n.add_argument("--hidden", type=int, nargs="+", default=[10, 10], metavar="UNITS",
-                   help="units per hidden layer, any number of layers " + from_defaults)
-    n.add_argument("--activation", nargs="+", default=["sigmoid"], metavar="NAME",
+    n = p.add_argument_group(
+        "network", "Options left out take the lab's defaults, or the digits' own with --data "
+                   "digits; options given always win.")
+    n.add_argument("--model", default="mlp", metavar="NAME",
+                   help="mlp (dense layers) or cnn (convolutions, for images: --data digits) "
+                        + from_defaults)
+    n.add_argument("--hidden", type=int, nargs="+", metavar="UNITS",
+                   help="units per hidden layer, any number of layers; with cnn, dense layers "
+                        "after the convolutions " + _defaults("hidden", "10 10"))
+    n.add_argument("--activation", nargs="+", metavar="NAME",
                    help="sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus or none; one for "
-                        "all hidden layers or one per layer " + from_defaults)
-    n.add_argument("--output", default="sigmoid", metavar="NAME",
-                   help="output unit: sigmoid, or none for a linear output " + from_defaults)
-    n.add_argument("--loss", default="mse", metavar="NAME",
-                   help="mse (the lab's) or bce (cross-entropy from logits) " + from_defaults)
+                        "all hidden layers or one per layer " + _defaults("activation", "sigmoid"))
+    n.add_argument("--output", metavar="NAME",
+                   help="output unit: sigmoid, none for a linear output, or softmax (K classes) "
+                        + _defaults("output", "sigmoid"))
+    n.add_argument("--loss", metavar="NAME",
+                   help="mse (the lab's), bce (cross-entropy from logits) or ce (softmax "
+                        "cross-entropy, K classes) " + _defaults("loss", "mse"))
+    cnn = IMAGE_DEFAULTS["cnn"]
+    n.add_argument("--channels", type=int, nargs="+", metavar="C",
+                   help="cnn: output channels of each convolution (K×K, padded so the image "
+                        "keeps its size, then relu; a 2×2 max-pool after each but the last) "
+                        f"(default: {' '.join(map(str, cnn['channels']))})")
+    n.add_argument("--kernel", type=int, metavar="K",
+                   help=f"cnn: the convolutions' kernel size K×K (default: {cnn['kernel']})")
+    n.add_argument("--dropout", type=float, metavar="P",
+                   help="cnn: dropout rate before each dense layer (default: "
+                        f"{cnn['dropout']:g})")
     n.add_argument("--dtype", default="float64", metavar="TYPE",
                    help="float64 or float32 " + from_defaults)
     n.add_argument("--init", metavar="MODEL.npz",
                    help="start from a saved model's weights (its layer sizes must fit)")
     t = p.add_argument_group("training")
-    t.add_argument("--optimizer", default="gd", metavar="NAME",
+    t.add_argument("--optimizer", metavar="NAME",
                    help="gd, momentum, nesterov, adagrad, rmsprop, adam or adamw — PyTorch's "
-                        "update rules " + from_defaults)
+                        "update rules " + _defaults("optimizer", "gd"))
     t.add_argument("--lr", type=float,
-                   help="learning rate (default: 1.0 for gd, else PyTorch's default)")
+                   help="learning rate " + _defaults("lr", "1.0 for gd, else PyTorch's"))
     t.add_argument("--momentum", type=float,
                    help="momentum of momentum/nesterov (default 0.9) or rmsprop (default 0)")
     t.add_argument("--weight-decay", type=float, metavar="WD",
@@ -70,16 +109,17 @@ def _add_network_options(p):
                    help="cosine: the half period in epochs (default: --epochs)")
     t.add_argument("--eta-min", type=float, metavar="LR",
                    help="cosine: the lowest learning rate, below --lr (default 0)")
-    t.add_argument("--epochs", type=int, default=20_000, help=from_defaults)
+    t.add_argument("--epochs", type=int, help=_defaults("epochs", "20000"))
     t.add_argument("--batch-size", type=int, metavar="B",
-                   help="train on shuffled mini-batches of B (default: full batch, as the lab)")
+                   help="train on shuffled mini-batches of B "
+                        + _defaults("batch_size", "full batch, as the lab"))
     t.add_argument("--seed", type=int, default=0,
                    help="seeds data, initialisation and batch order " + from_defaults)
     t.add_argument("--stop-at-loss", type=float, metavar="L",
                    help="stop once the loss is at most L")
     t.add_argument("--test-n", type=int, metavar="N",
                    help="also measure accuracy on a fresh sample of N points from the same "
-                        "distribution (generated data sets)")
+                        "distribution (generated data sets; the digits have their own test set)")
 
 
 def build_parser():
@@ -230,19 +270,13 @@ examples:
 
 
 def config_from_args(args):
+    """The configuration of the options given; the others take their data set's defaults."""
+    from dataclasses import fields
+
     from .config import TrainConfig
 
-    return TrainConfig(
-        data=args.data, n=args.n, noise=args.noise, hidden=args.hidden,
-        activation=args.activation, loss=args.loss, output=args.output,
-        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
-        weight_decay=args.weight_decay, l1=args.l1, schedule=args.schedule,
-        step_size=args.step_size, gamma=args.gamma, t_max=args.t_max, eta_min=args.eta_min,
-        epochs=args.epochs, batch_size=args.batch_size,
-        seed=args.seed, data_seed=args.data_seed, dtype=args.dtype,
-        standardize=args.standardize, stop_at_loss=args.stop_at_loss, init=args.init,
-        test_n=args.test_n,
-    )
+    given = {f.name: getattr(args, f.name, None) for f in fields(TrainConfig)}
+    return TrainConfig.for_data(**{k: v for k, v in given.items() if v is not None})
 
 
 def _train(args):

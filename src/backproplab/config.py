@@ -4,6 +4,8 @@ files and the report.
 The defaults are the lab's network — two hidden layers, sigmoid, mse, plain gradient descent —
 with units, learning rate and epochs chosen so that ``backproplab train --data linear`` and
 ``--data xor`` reach 100% training accuracy for (at least) 19 of seeds 0–19; see the README.
+The digits have defaults of their own (``IMAGE_DEFAULTS``), used for every setting not given:
+:meth:`TrainConfig.for_data` builds a configuration that way.
 """
 
 import math
@@ -11,12 +13,15 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 
 from .activations import ACTIVATIONS
+from .defaults import IMAGE_DEFAULTS
 from .errors import BackproplabError, unknown_name
 from .losses import LOSSES, OUTPUTS
 from .optimizers import DEFAULT_LR, OPTIMIZERS
 from .schedules import get_schedule
 
 DTYPES = ("float64", "float32")
+MODELS = ("mlp", "cnn")
+
 
 
 @dataclass
@@ -47,22 +52,51 @@ class TrainConfig:
     stop_at_loss: float | None = None
     init: str | None = None
     test_n: int | None = None  # measure accuracy on a fresh sample of this many points
+    model: str = "mlp"  # mlp, or cnn for image data
+    channels: list = field(default_factory=lambda: list(IMAGE_DEFAULTS["cnn"]["channels"]))
+    kernel: int = IMAGE_DEFAULTS["cnn"]["kernel"]  # cnn: the kernels' height and width
+    dropout: float = IMAGE_DEFAULTS["cnn"]["dropout"]  # cnn: dropout before each dense layer
+
+    @classmethod
+    def for_data(cls, **given):
+        """A configuration from the settings ``given``, the rest from the defaults of its data
+        set and model: the lab's for two-class data, ``IMAGE_DEFAULTS`` for the digits."""
+        from .datasets import IMAGES
+
+        data, model = given.get("data", cls.data), given.get("model", cls.model)
+        defaults = IMAGE_DEFAULTS.get(model, {}) if data in IMAGES else {}
+        return cls(**{**defaults, **given})
+
+    @property
+    def images(self):
+        """Whether the data set is images (the digits) rather than points."""
+        from .datasets import IMAGES
+
+        return self.data in IMAGES
 
     def check(self):
         """Raise BackproplabError on the first setting that is not usable; returns self."""
+        if self.model not in MODELS:
+            raise unknown_name("model", self.model, MODELS)
+        if self.model == "cnn" and not self.images:
+            raise BackproplabError(f"--model cnn takes images (--data digits); {self.data} is "
+                                   "points: use --model mlp")
         _whole(self.hidden, "hidden", minimum=1, many=True)
-        if not self.hidden:
+        if not self.hidden and self.model == "mlp":
             raise BackproplabError("hidden needs at least one layer size")
         acts = [self.activation] if isinstance(self.activation, str) else list(self.activation)
         for a in acts:
             if a not in ACTIVATIONS:
                 raise unknown_name("activation", a, ACTIVATIONS)
-        if len(acts) not in (1, len(self.hidden)):
-            raise BackproplabError(
-                f"{len(acts)} activations for {len(self.hidden)} hidden layers: give one name "
-                "for all hidden layers or one per hidden layer"
-            )
-        self.activation = acts * len(self.hidden) if len(acts) == 1 else acts
+        if self.model == "cnn":
+            self._check_cnn(acts)
+        else:
+            if len(acts) not in (1, len(self.hidden)):
+                raise BackproplabError(
+                    f"{len(acts)} activations for {len(self.hidden)} hidden layers: give one "
+                    "name for all hidden layers or one per hidden layer"
+                )
+            self.activation = acts * len(self.hidden) if len(acts) == 1 else acts
         for name, value, valid in (("loss", self.loss, LOSSES), ("output", self.output, OUTPUTS),
                                    ("optimizer", self.optimizer, OPTIMIZERS),
                                    ("dtype", self.dtype, DTYPES)):
@@ -99,11 +133,13 @@ class TrainConfig:
             _whole(self.test_n, "--test-n", minimum=1)
         if not isinstance(self.data, str) or not self.data:
             raise BackproplabError("data must be a data set name or a CSV file path")
-        from .datasets import FIXED, GENERATORS, NOISELESS
+        from .datasets import FIXED, GENERATORS, IMAGES, NOISELESS
 
-        if not self.data.lower().endswith(".csv"):
+        if self.images:
+            self._check_images()
+        elif not self.data.lower().endswith(".csv"):
             if self.data not in GENERATORS:
-                raise unknown_name("data set", self.data, [*GENERATORS, "FILE.csv"])
+                raise unknown_name("data set", self.data, [*GENERATORS, *IMAGES, "FILE.csv"])
             if self.data in FIXED and (self.n is not None or self.noise is not None):
                 raise BackproplabError(f"the {self.data} data set is the lab's fixed 21 points: "
                                        "it takes no --n or --noise")
@@ -113,6 +149,31 @@ class TrainConfig:
             raise BackproplabError("--test-n draws a fresh sample from a generated data set; a "
                                    "CSV file has none")
         return self
+
+    def _check_cnn(self, acts):
+        if acts != ["relu"]:
+            raise BackproplabError("the cnn's layers use relu: --activation does not apply to "
+                                   "--model cnn")
+        self.activation = ["relu"]
+        _whole(self.channels, "channels", minimum=1, many=True)
+        if not self.channels:
+            raise BackproplabError("channels needs at least one convolution's channel count")
+        _whole(self.kernel, "the kernel size (--kernel)", minimum=1)
+        _number(self.dropout, "--dropout", lo=0, hi_open=1)
+
+    def _check_images(self):
+        for value, option in ((self.n, "--n"), (self.noise, "--noise"),
+                              (self.test_n, "--test-n")):
+            if value is not None:
+                raise BackproplabError(f"the {self.data} data set is a fixed set of images with "
+                                       f"its own test set: it takes no {option}")
+        if self.standardize:
+            raise BackproplabError(f"the {self.data} data set's pixels are already scaled to "
+                                   "[0, 1]: it takes no --standardize")
+        if self.loss != "ce" or self.output != "softmax":
+            raise BackproplabError(f"the {self.data} data set has 10 classes: it needs --loss ce "
+                                   f"and --output softmax, not --loss {self.loss} and --output "
+                                   f"{self.output}")
 
     @property
     def lr_value(self):
@@ -137,7 +198,9 @@ class TrainConfig:
         return d
 
 
-CONFIG_KEYS = [f.name for f in fields(TrainConfig)]
+IMAGE_KEYS = ("model", "channels", "kernel", "dropout")  # the settings of image models
+# the settings a sweep file may give: sweeps train stacks of MLPs on two-class data
+CONFIG_KEYS = [f.name for f in fields(TrainConfig) if f.name not in IMAGE_KEYS]
 
 
 def _whole(value, what, minimum, many=False):

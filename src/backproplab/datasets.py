@@ -1,9 +1,12 @@
-"""The lab's data sets, a few harder ones, and CSV files.
+"""The lab's data sets, a few harder ones, CSV files, and handwritten digits.
 
-Every function returns ``x`` (n, 2) float64 and ``y`` (n, 1) int64 labels 0/1, as the lab's
-``generate_linear`` and ``generate_XOR_easy`` do. Random ones draw from
+Every two-class function returns ``x`` (n, 2) float64 and ``y`` (n, 1) int64 labels 0/1, as the
+lab's ``generate_linear`` and ``generate_XOR_easy`` do. Random ones draw from
 ``numpy.random.default_rng(seed)`` and nothing else, so a seed names one data set.
 Inputs are returned exactly as generated: no scaling, no shuffling.
+
+The digits are images, (n, 1, 8, 8) with labels (n,) 0..9, split once into a training and a
+test set (:func:`digits_split`); they come with scikit-learn, an optional dependency.
 """
 
 import csv
@@ -112,6 +115,7 @@ GENERATORS = {
     "circle": circle, "spiral": spiral, "moons": moons, "gaussians": gaussians,
     "xor_diagonals": xor_diagonals,
 }
+IMAGES = {"digits"}  # image data sets: K classes, their own train/test split
 FIXED = {"xor", "xor_easy"}  # data sets with no n, noise or seed
 NOISELESS = {"linear"}  # the lab's definition has no noise
 
@@ -129,7 +133,11 @@ def load(data, n=None, noise=None, seed=None):
     try:
         make = GENERATORS[data]
     except KeyError:
-        raise unknown_name("data set", data, [*GENERATORS, "FILE.csv"]) from None
+        if data in IMAGES:
+            raise BackproplabError(f"the {data} data set is images with their own train/test "
+                                   "split: backproplab train takes it (in Python: "
+                                   "datasets.digits_split), this command does not") from None
+        raise unknown_name("data set", data, [*GENERATORS, *IMAGES, "FILE.csv"]) from None
     if data in FIXED and (n is not None or noise is not None):
         raise BackproplabError(f"the {data} data set is the lab's fixed 21 points: it takes no "
                                "--n or --noise")
@@ -205,3 +213,67 @@ def load_csv(path):
             raise BackproplabError(f"{path}:{line}: the label (last column, {header[-1]!r}) "
                                    f"must be 0 or 1, got {row[-1].strip()!r}")
     return values[:, :-1], values[:, -1:].astype(np.int64)
+
+
+# --- handwritten digits ----------------------------------------------------------------------
+
+DIGITS_SHAPE = (1, 8, 8)  # one image: channels, height, width
+DIGITS_INSTALL_COMMAND = 'pip install -e ".[digits]"'
+DIGITS_INSTALL = f"{DIGITS_INSTALL_COMMAND} (or pip install scikit-learn)"
+
+
+def have_digits():
+    """Whether scikit-learn, which holds the digits, can be imported."""
+    try:
+        import sklearn.datasets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def digits():
+    """scikit-learn's bundled 8×8 handwritten digits (read from its own files, nothing is
+    downloaded): x (1797, 1, 8, 8) float64 with the pixels' 0..16 scaled to [0, 1], y (1797,)
+    int64 labels 0..9, in the file's order."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise BackproplabError("the digits data set comes with scikit-learn, which is not "
+                               f"installed: {DIGITS_INSTALL}") from None
+    bunch = load_digits()
+    x = np.asarray(bunch.images, dtype=np.float64)[:, None, :, :] / 16.0
+    return x, np.asarray(bunch.target, dtype=np.int64)
+
+
+def stratified_split(y, test_fraction=0.2, seed=None):
+    """Indices (train, test), each sorted, that hold every class in the proportion it has in
+    ``y`` (n,) as nearly as whole numbers allow.
+
+    The test set has ⌈test_fraction · n⌉ samples. Class c gets its share of them rounded down,
+    and the samples left over go to the classes with the largest remainders (the lower label
+    first on a tie); which samples of a class are test samples is drawn from
+    ``default_rng(seed)``.
+    """
+    y = np.asarray(y).ravel()
+    if not 0 < test_fraction < 1:
+        raise BackproplabError(f"the test fraction must be between 0 and 1, got {test_fraction}")
+    classes, counts = np.unique(y, return_counts=True)
+    n_test = math.ceil(test_fraction * len(y))
+    share = n_test * counts / len(y)
+    per_class = np.floor(share).astype(np.int64)
+    by_remainder = np.argsort(-(share - per_class), kind="stable")
+    per_class[by_remainder[:n_test - per_class.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    test = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:k]
+                           for c, k in zip(classes, per_class)])
+    is_test = np.zeros(len(y), dtype=bool)
+    is_test[test] = True
+    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+def digits_split(seed=None, test_fraction=0.2):
+    """The digits split 80/20, stratified by label and seeded: (x_train, y_train, x_test,
+    y_test), 1437 and 360 images."""
+    x, y = digits()
+    train, test = stratified_split(y, test_fraction, seed)
+    return x[train], y[train], x[test], y[test]

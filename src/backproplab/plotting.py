@@ -27,11 +27,12 @@ def save(fig, path, dpi=110):
     plt.close(fig)
 
 
-def learning_curve(loss, accuracy, path, title="Learning curve", final=None):
+def learning_curve(loss, accuracy, path, title="Learning curve", final=None, test_accuracy=None):
     """Loss (log scale when positive) and training accuracy against epoch.
 
     ``loss`` and ``accuracy`` are per-epoch arrays (NaN where a run had stopped); ``final`` is
-    (epochs_run, final_loss, final_accuracy) to mark the trained weights' numbers."""
+    (epochs_run, final_loss, final_accuracy) to mark the trained weights' numbers;
+    ``test_accuracy``, if given, the accuracy on a test set after each epoch."""
     plt = _pyplot()
     fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(10, 3.8))
     epochs = np.arange(len(loss))
@@ -40,8 +41,14 @@ def learning_curve(loss, accuracy, path, title="Learning curve", final=None):
     if finite.size and finite.min() > 0:
         ax_l.set_yscale("log")
     ax_l.set(xlabel="epoch", ylabel="loss", title=title)
-    ax_a.plot(epochs, 100 * np.asarray(accuracy), color="tab:green", lw=1.4)
+    ax_a.plot(epochs, 100 * np.asarray(accuracy), color="tab:green", lw=1.4, label="training")
     ax_a.set(xlabel="epoch", ylabel="training accuracy (%)", ylim=(-2, 102), title="Accuracy")
+    if test_accuracy is not None:
+        test = 100 * np.asarray(test_accuracy, dtype=float)
+        ax_a.plot(np.arange(1, len(test) + 1), test, color="tab:orange", lw=1.4,
+                  label="test (after the epoch)")
+        ax_a.set_ylabel("accuracy (%)")
+        ax_a.legend(fontsize=8, loc="lower right")
     if final is not None:
         e, fl, fa = final
         if np.isfinite(fl) and (not finite.size or finite.min() > 0 or fl > 0):

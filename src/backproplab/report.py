@@ -7,7 +7,8 @@
    units, no activations, optimizers, activations, losses, vanishing gradients,
    generalisation), each over many seeds, as curves, tables and paragraphs written from the
    measured numbers.
-3. The settings of every experiment and the command that reproduces the report.
+3. CNN against MLP on the handwritten digits (when scikit-learn, which holds them, is there).
+4. The settings of every experiment and the command that reproduces the report.
 """
 
 import io
@@ -21,7 +22,7 @@ from importlib import resources
 import numpy as np
 
 from . import __version__, sweep
-from .config import TrainConfig
+from .config import IMAGE_KEYS, TrainConfig
 from .document import Document
 from .errors import BackproplabError
 
@@ -37,6 +38,7 @@ EXPERIMENTS = [  # (name, section title, the keys that tell its settings apart)
 ]
 DATA_TITLES = {"linear": "linear data (100 points)", "xor": "XOR data (the lab's 21 points)"}
 QUICK = {"seeds": 2, "epochs": 10}  # --quick: these many seeds, 1/10 of the epochs
+QUICK_DIGITS_EPOCHS = 3  # --quick: the digits' networks train this many epochs
 GRAD_RECORDS = 100  # gradient-norm records per run
 
 
@@ -97,7 +99,7 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
     os.makedirs(os.path.join(out, "figures"), exist_ok=True)
     exps = load_experiments(experiments, quick)
     everything = [c for _, _, configs in exps.values() for c in configs]
-    steps = Steps(total=len(everything) + 4 + 2 * len(EXPERIMENTS), enabled=progress)
+    steps = Steps(total=len(everything) + 5 + 2 * len(EXPERIMENTS), enabled=progress)
     try:
         doc = Document("Back Propagation — the lab, measured")
         doc.paragraph(
@@ -111,7 +113,7 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
             _results(doc, out, quick, steps)
             _explained_step(doc)
             result = sweeps.result()
-        steps.reach(steps.total - 2 * len(EXPERIMENTS) - 1)  # duplicates were trained once
+        steps.reach(steps.total - 2 * len(EXPERIMENTS) - 2)  # duplicates were trained once
         by_experiment, start = {}, 0
         for name, (_, _, configs) in exps.items():
             by_experiment[name] = _slice(result, start, start + len(configs))
@@ -125,6 +127,10 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
             "every training point correctly at the end.")
         for name, title, keys in EXPERIMENTS:
             _discussion(doc, out, name, title, keys, by_experiment[name], exps[name][2], steps)
+        # after the sweeps, not beside them: the CNN's many small matrix products slow down
+        # several-fold when their BLAS threads share the two cores with the sweep's workers
+        _digits(doc, out, quick)
+        steps.done()
         _settings(doc, exps, quick, experiments)
         seconds = time.perf_counter() - started
         doc.paragraph(f"The report took {seconds:.1f} s to make.")
@@ -283,6 +289,106 @@ def _frame_recorder(cfg, count=40):
             frames.append((p.epochs, loss, acc, xx, yy, output.forward(z).reshape(xx.shape)))
 
     return frames, hook
+
+
+# -- 3. CNN against MLP on digits -----------------------------------------------------------
+
+DIGITS_TITLE = "CNN against MLP on digits"
+
+
+def digits_configs(quick=False):
+    """The two digits runs of the report: each model with its defaults (fewer epochs with
+    --quick)."""
+    from .config import TrainConfig
+
+    configs = [TrainConfig.for_data(data="digits", model=m).check() for m in ("cnn", "mlp")]
+    if quick:
+        for cfg in configs:
+            cfg.epochs = min(cfg.epochs, QUICK_DIGITS_EPOCHS)
+    return configs
+
+
+def _digits(doc, out, quick):
+    """Both models on the digits with their defaults: a table of what each reached, the CNN's
+    figures; or, without scikit-learn, a note on how to install it."""
+    from . import datasets
+    from .run import train_run
+
+    doc.heading(DIGITS_TITLE)
+    if not datasets.have_digits():
+        doc.paragraph("Skipped: the handwritten digits come with scikit-learn, which is not "
+                      f"installed here. Install it with `{datasets.DIGITS_INSTALL_COMMAND}` "
+                      "(or `pip install scikit-learn`) and make the report again.")
+        return
+    from . import image_figures
+
+    runs = {}
+    for cfg in digits_configs(quick):
+        printed = io.StringIO()
+        # the CNN's figures all go in; of the MLP's only its confusion matrix, drawn below
+        runs[cfg.model] = (cfg, train_run(cfg, out=os.path.join(out, "digits", cfg.model),
+                                          plots=cfg.model == "cnn", stdout=printed,
+                                          stderr=printed))
+    image_figures.confusion_matrix(runs["mlp"][1].metrics["confusion_matrix"],
+                                   os.path.join(out, "digits", "mlp", "confusion_matrix.png"),
+                                   title="Confusion matrix (test set)")
+    cnn_cfg, cnn = runs["cnn"]
+    mlp_cfg, mlp = runs["mlp"]
+    doc.paragraph(
+        f"scikit-learn's 1,797 handwritten digits (8×8 pixels, classes 0–9), split 80/20 by "
+        f"class with seed {cnn_cfg.seed}: {len(cnn.y)} training and {len(cnn.y_test)} test "
+        "images. Both networks end in a softmax over the 10 classes and train on the "
+        "cross-entropy with their defaults (`backproplab train --data digits --model cnn`, "
+        "and `--model mlp`): "
+        + "; ".join(f"{m}: {_describe_model(cfg)}" for m, (cfg, _) in runs.items()) + ".")
+    rows = []
+    for m, (cfg, run) in runs.items():
+        r = run.metrics
+        rows.append([m, _layers(cfg), run.net.n_params, r["epochs_run"], f"{r['seconds']:.1f}",
+                     _pct(r["train_accuracy"]), _pct(r["test_accuracy"])])
+    doc.table(["model", "layers", "parameters", "epochs", "training seconds",
+               "training accuracy", "test accuracy"], rows,
+              align=["l", "l", "r", "r", "r", "r", "r"])
+    c, m = cnn.metrics, mlp.metrics
+    if c["test_accuracy"] is not None and m["test_accuracy"] is not None:
+        gap = 100 * (c["test_accuracy"] - m["test_accuracy"])
+        wrong = {k: round((1 - r.metrics["test_accuracy"]) * len(r.y_test))
+                 for k, (_, r) in runs.items()}
+        doc.paragraph(
+            f"On the {len(cnn.y_test)} test images the CNN is "
+            + (f"{gap:.1f} points ahead of" if gap > 0 else
+               f"{-gap:.1f} points behind" if gap < 0 else "level with")
+            + f" the MLP ({_pct(c['test_accuracy'])} against {_pct(m['test_accuracy'])}: "
+            f"{wrong['cnn']} images wrong against {wrong['mlp']}), with "
+            f"{cnn.net.n_params} parameters against {mlp.net.n_params}. The convolution "
+            "shares one small kernel over every position of the image, so its few weights "
+            "look for the same stroke everywhere; the MLP learns a weight per pixel and unit.")
+    rel = "digits/cnn"
+    doc.figure(f"{rel}/learning_curve.png", "The CNN's loss, and its training and test "
+               "accuracy after each epoch.")
+    doc.figure(f"{rel}/confusion_matrix.png", "The CNN's confusion matrix on the test images "
+               "(rows: true digit, columns: predicted).")
+    doc.figure(f"{rel}/misclassified.png", "Test images the CNN got wrong, with their true and "
+               "predicted labels.")
+    doc.figure(f"{rel}/filters.png", "The kernels of the CNN's first convolution after "
+               "training (blue positive, red negative).")
+    doc.figure("digits/mlp/confusion_matrix.png", "The MLP's confusion matrix on the same test "
+               "images.")
+
+
+def _layers(cfg):
+    if cfg.model == "cnn":
+        convs = " → max-pool 2 → ".join(f"conv {c}@{cfg.kernel}×{cfg.kernel} relu"
+                                        for c in cfg.channels)
+        dense = "".join(f" → dense {h} relu" for h in cfg.hidden)
+        return f"{convs}{dense} → dense 10"
+    return " → ".join(f"dense {h} {a}" for h, a in zip(cfg.hidden, cfg.activation)) + \
+        " → dense 10"
+
+
+def _describe_model(cfg):
+    return (f"{cfg.optimizer} at learning rate {cfg.lr_value:g}, mini-batches of "
+            f"{cfg.batch_size}, {cfg.epochs} epochs")
 
 
 # -- 2. Discussion ------------------------------------------------------------------------
@@ -572,7 +678,16 @@ def _settings(doc, exps, quick, folder):
     defaults = TrainConfig().check()
     doc.paragraph("The Results section uses the defaults of `backproplab train`: "
                   + ", ".join(f"{k} {v}" for k, v in defaults.to_dict().items()
-                              if v is not None and k not in ("data", "init")) + ".")
+                              if v is not None and k not in ("data", "init", *IMAGE_KEYS))
+                  + ".")
+    doc.paragraph(f"{DIGITS_TITLE} uses the digits' defaults of `backproplab train --data "
+                  "digits`, per model: " + "; ".join(
+                      f"{cfg.model}: " + ", ".join(
+                          f"{k} {v}" for k, v in cfg.to_dict().items()
+                          if v is not None and k not in ("data", "init", "model")
+                          and (cfg.model == "cnn" or k not in IMAGE_KEYS))
+                      for cfg in digits_configs(quick))
+                  + (f" (`--quick`: {QUICK_DIGITS_EPOCHS} epochs)" if quick else "") + ".")
     for name, title, _ in EXPERIMENTS:
         path, text, _ = exps[name]
         doc.paragraph(f"{title} — `{name}.toml`:")

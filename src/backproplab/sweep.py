@@ -188,9 +188,13 @@ def parse(path, text=None):
                                                f"set {data!r}")
                     settings[key] = value[data]
             try:
-                configs.append(TrainConfig(**settings).check())
+                cfg = TrainConfig(**settings).check()
             except BackproplabError as e:
                 raise BackproplabError(f"{path}: {e}") from None
+            if cfg.images:
+                raise BackproplabError(f"{path}: a sweep trains MLPs on two-class data; train "
+                                       f"on the {cfg.data} with backproplab train")
+            configs.append(cfg)
     return configs
 
 
