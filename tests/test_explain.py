@@ -127,6 +127,7 @@ def test_text_and_markdown(cli, tmp_path):
     (["--epochs", "-1"], "epochs must be a whole number >= 0"),
     (["--loss", "bce", "--output", "none"], "--loss bce"),
     (["--out", "/nonexistent/folder/step.md"], "cannot write"),
+    (["--data", "digits"], "use backproplab gradcheck --data digits"),
 ])
 def test_bad_options_exit_2(cli, args, message):
     status, out, err = cli("explain", *args)

@@ -117,3 +117,40 @@ def test_cli_passes_and_fails(cli, tmp_path):
 def test_cli_bad_options_exit_2(cli, args, message):
     status, out, err = cli("gradcheck", "--data", "xor", *args)
     assert status == 2 and message in err, err
+
+
+# --- the image networks: convolutions, pooling, softmax cross-entropy ------------------------
+
+
+def digits_config(**settings):
+    pytest.importorskip("sklearn")
+    return TrainConfig.for_data(data="digits", **settings).check()
+
+
+@pytest.mark.parametrize("model", ["cnn", "mlp"])
+def test_image_networks_pass_with_the_softmax_cross_entropy(model):
+    cfg = digits_config(model=model)
+    result = gradcheck.check(cfg, samples=4)
+    assert result.passed, gradcheck.format_result(cfg, result)
+    names = {"cnn": ["W1", "b1", "W2", "b2", "W3", "b3"], "mlp": ["W1", "b1", "W2", "b2"]}
+    assert [r.name for r in result.rows] == names[model]
+    if model == "cnn":  # the convolutions' kernels, (C_out, C_in, kh, kw), every entry
+        assert result.rows[0].shape == (8, 1, 5, 5) and result.rows[2].shape == (16, 8, 5, 5)
+        assert result.rows[2].checked == 16 * 8 * 5 * 5
+        assert result.network.startswith("conv 8@5×5 → relu → maxpool 2 → conv 16@5×5")
+    assert max(r.max_abs for r in result.rows) < 1e-8
+
+
+def test_a_planted_bug_in_a_convolution_fails_that_layer_only():
+    cfg = digits_config(model="cnn")
+    for layer in (1, 2, 3):
+        result = gradcheck.check(cfg, samples=4, break_layer=layer, max_params=60)
+        assert [r.layer for r in result.rows if not r.passed] == [layer, layer]
+        assert all(r.max_rel == pytest.approx(1 - 1 / 4, rel=1e-4)
+                   for r in result.rows if r.layer == layer)
+
+
+def test_dropout_is_refused_with_a_reason(cli):
+    pytest.importorskip("sklearn")
+    status, _, err = cli("gradcheck", "--data", "digits", "--model", "cnn", "--dropout", "0.3")
+    assert status == 2 and "--dropout 0" in err

@@ -67,6 +67,11 @@ def one_step(cfg, samples=2, epochs=0):
     from .run import build_model, load_data
 
     cfg.check()
+    if cfg.images:
+        raise BackproplabError(
+            "explain writes out every matrix of a tiny network (z = a·W + b, "
+            "layer by layer); the digits' networks have thousands of weights — use "
+            "backproplab gradcheck --data digits to check their gradients")
     if cfg.optimizer != "gd" or cfg.weight_decay or cfg.l1:
         raise BackproplabError(
             "explain writes out plain gradient descent, W ← W − η·dW: use --optimizer gd "

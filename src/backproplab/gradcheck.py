@@ -86,7 +86,7 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
     in that layer's backward (see :func:`plant_bug`). ``max_params`` checks at most that many
     entries of each array, evenly spaced. Returns a :class:`Result`.
     """
-    from .run import build_model, load_data
+    from .run import build_model, load_data, load_images
 
     cfg.check()
     if cfg.dtype != "float64":
@@ -102,9 +102,19 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
         raise BackproplabError(f"--max-params must be >= 1, got {max_params}")
     if epochs < 0:
         raise BackproplabError(f"--epochs must be >= 0, got {epochs}")
-    x, y, _ = load_data(cfg)
+    if cfg.images:
+        if cfg.dropout:
+            raise BackproplabError(
+                "gradcheck needs the loss to be one function of the weights, and dropout draws "
+                "a new mask at every evaluation: use --dropout 0 (the tests check Dropout's "
+                "gradient with a fixed mask)")
+        x, y, _, _ = load_images(cfg)
+        n_classes = int(y.max()) + 1  # of the whole training set, before taking samples
+        net = build_model(cfg, x.shape[1:] if cfg.model == "cnn" else x.shape[1], n_classes)
+    else:
+        x, y, _ = load_data(cfg)
+        net = build_model(cfg, x.shape[1])
     x, y = first_samples(x, y, samples)
-    net = build_model(cfg, x.shape[1])
     if epochs:
         history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
                           epochs=epochs, batch_size=cfg.batch_size,
@@ -120,8 +130,10 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
 
     kept = away_from_kinks(net, x, KINK_MARGIN * h)
     if not kept.any():
+        hint = (" (images with blank regions meet the initial biases of 0 there: check after "
+                "a few epochs, --epochs 3)" if cfg.images and not epochs else "")
         raise BackproplabError("every sample has a pre-activation at a kink (of relu, "
-                               "leaky_relu or elu): no gradient is left to check")
+                               f"leaky_relu or elu): no gradient is left to check{hint}")
     set_aside = np.flatnonzero(~kept).tolist()
     x, y = x[kept], y[kept]
     if break_layer is not None and len(x) < 2:
@@ -140,8 +152,28 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
         rel = err / np.maximum(np.maximum(np.abs(g), np.abs(g_fd)), floor)
         rows.append(Row(layer, name, shape, len(cols), float(err.max()), float(rel.max()),
                         bool(rel.max() <= tol)))
-    network = "-".join(map(str, [net.n_in, *net.hidden, net.n_out]))
-    return Result(rows, loss, len(x), set_aside, h, tol, floor, break_layer, network)
+    return Result(rows, loss, len(x), set_aside, h, tol, floor, break_layer, network_label(net))
+
+
+def network_label(net):
+    """"2-10-10-1" for an MLP; the layers in order for anything else."""
+    from .model import MLP
+
+    if isinstance(net, MLP):
+        return "-".join(map(str, [net.n_in, *net.hidden, net.n_out]))
+    return " → ".join(_layer_label(layer) for layer in net.layers)
+
+
+def _layer_label(layer):
+    kind = type(layer).__name__
+    if kind == "Conv2D":
+        (kh, kw), c_out = layer.kernel_size, layer.out_channels
+        return f"conv {c_out}@{kh}×{kw}"
+    if kind == "MaxPool2D":
+        return f"maxpool {layer.size[0]}"
+    if kind == "Dense":
+        return f"dense {layer.n_out}"
+    return getattr(layer, "name", kind.lower())
 
 
 def first_samples(x, y, samples):
@@ -229,8 +261,7 @@ def finite_differences(net, x, y, loss, columns, h=H):
     Each column's two nudged copies of the network are networks of one stack (as many
     columns at a time as ``BUDGET`` allows), whose losses ``train`` evaluates in one forward
     pass (epochs=0)."""
-    width = sum(getattr(layer, "n_out", 1) for layer in net.layers)
-    chunk = max(1, BUDGET // (2 * len(x) * max(width, 1)))
+    chunk = max(1, BUDGET // (2 * len(x) * numbers_per_sample(net, x[:1])))
     out = np.empty(len(columns))
     for start in range(0, len(columns), chunk):
         cols = columns[start:start + chunk]
@@ -245,16 +276,33 @@ def finite_differences(net, x, y, loss, columns, h=H):
     return out
 
 
+def numbers_per_sample(net, x):
+    """How many numbers one network's forward pass keeps per sample: every layer's output, and
+    a convolution's patch matrix (C_in·kh·kw numbers per output position)."""
+    total, a = 0, np.asarray(x, net.dtype)
+    one = net.select([0])
+    for layer in one.layers:
+        a = layer.forward(a)
+        per_sample = a[0].size // len(x)
+        total += per_sample
+        if type(layer).__name__ == "Conv2D":
+            kh, kw = layer.kernel_size
+            total += per_sample // layer.out_channels * layer.in_channels * kh * kw
+    return max(total, 1)
+
+
 # -- printing -----------------------------------------------------------------------------
 
 
 def describe(cfg, result, epochs=0):
     """The lines above the table: what was checked, how, and at what tolerance."""
     where = "the initial weights" if not epochs else f"the weights after {epochs} epochs"
+    units = ("" if cfg.model == "cnn"
+             else f"{'/'.join(dict.fromkeys(cfg.activation))} hidden units, ")
     lines = [
-        f"gradcheck: the {result.network} network ({'/'.join(dict.fromkeys(cfg.activation))} "
-        f"hidden units, {cfg.output} output, loss {cfg.loss}) on {result.samples} samples of "
-        f"{cfg.data}, seed {cfg.seed}, at {where}, in float64",
+        f"gradcheck: the {result.network} network ({units}{cfg.output} output, loss "
+        f"{cfg.loss}) on {result.samples} samples of {cfg.data}, seed {cfg.seed}, at {where}, "
+        "in float64",
         f"central differences with step h = {result.h:g}; "
         "rel = |g − g_fd| / max(|g|, |g_fd|, floor), "
         f"floor = 1e-4·max(1, |L|) = {result.floor:.3g}; pass: rel ≤ {result.tol:g}",
