@@ -86,7 +86,7 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
     in that layer's backward (see :func:`plant_bug`). ``max_params`` checks at most that many
     entries of each array, evenly spaced. Returns a :class:`Result`.
     """
-    from .run import build_model, load_data, load_images
+    from .run import build_model, image_model, load_data, load_images
 
     cfg.check()
     if cfg.dtype != "float64":
@@ -110,7 +110,7 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
                 "gradient with a fixed mask)")
         x, y, _, _ = load_images(cfg)
         n_classes = int(y.max()) + 1  # of the whole training set, before taking samples
-        net = build_model(cfg, x.shape[1:] if cfg.model == "cnn" else x.shape[1], n_classes)
+        net = image_model(cfg, x, n_classes)
     else:
         x, y, _ = load_data(cfg)
         net = build_model(cfg, x.shape[1])

@@ -79,6 +79,12 @@ def build_model(cfg, n_in, n_classes=None):
     return net
 
 
+def image_model(cfg, x, n_classes):
+    """The network of an image configuration, for images x as ``load_images`` gives them: the
+    cnn takes each image's shape (C, H, W), the mlp its number of pixels."""
+    return build_model(cfg, x.shape[1:] if cfg.model == "cnn" else x.shape[1], n_classes)
+
+
 def start_from(net, path):
     """Give every network of ``net`` the weights of the one saved in ``path`` (its layer sizes
     must fit)."""
@@ -282,7 +288,7 @@ def image_run(cfg, out, log_every, plots, quiet, save, stdout, stderr, on_progre
 
     x, y, x_test, y_test = load_images(cfg)
     n_classes = int(max(y.max(), y_test.max())) + 1
-    net = build_model(cfg, x.shape[1:] if cfg.model == "cnn" else x.shape[1], n_classes)
+    net = image_model(cfg, x, n_classes)
     out = prepare_out(out or default_out(cfg))
     if log_every is not None and log_every < 1:
         raise BackproplabError(f"--log-every must be >= 1, got {log_every}")
