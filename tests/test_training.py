@@ -437,3 +437,18 @@ def test_an_npz_whose_configuration_is_not_ours(tmp_path):
     np.savez(tmp_path / "broken.npz", **arrays)
     with pytest.raises(BackproplabError, match="not valid JSON"):
         MLP.load(tmp_path / "broken.npz")
+
+
+def test_a_copied_or_pickled_network_trains_as_the_original():
+    import copy
+    import pickle
+
+    net = MLP(2, hidden=(4, 4), seed=0)
+    expected = MLP(2, hidden=(4, 4), seed=0)
+    expected.fit(XL, YL, epochs=20)
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        history = clone.fit(XL, YL, epochs=20)
+        assert np.array_equal(clone.params, expected.params)
+        assert history.loss[-1] < history.loss[0]
+        assert np.array_equal(clone.predict_proba(XL), expected.predict_proba(XL))
+    assert np.array_equal(net.params, MLP(2, hidden=(4, 4), seed=0).params)  # untouched

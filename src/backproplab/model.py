@@ -89,6 +89,13 @@ class Sequential:
             layer.bind(p, g)
         self._views = list(views.values())  # (layer, its parameters, its gradients)
 
+    def __setstate__(self, state):
+        """After unpickling or ``copy.deepcopy`` the layers' parameter arrays are copies of
+        their own, no longer views of ``params`` and ``grads``: make them views again (or
+        training would update one copy and compute with the other)."""
+        self.__dict__.update(state)
+        self._bind()
+
     @property
     def n_params(self):
         """Parameters per network."""
