@@ -79,6 +79,27 @@ def build_model(cfg, n_in, n_classes=None):
     return net
 
 
+def _fit_logged(net, x, y, cfg, log, every, stderr):
+    """Train ``net`` as ``cfg`` says, showing progress through ``log`` every ``every`` epochs,
+    then the final line and how training ended; returns (history, seconds of training)."""
+    started = time.perf_counter()
+    try:
+        history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
+                          epochs=cfg.epochs, batch_size=cfg.batch_size,
+                          stop_at_loss=cfg.stop_at_loss, callback=log.progress,
+                          callback_every=every, schedule=cfg.lr_schedule(), **cfg.hyper())
+    finally:
+        log.close()
+    seconds = time.perf_counter() - started
+    log.hook = None
+    log.progress(Progress(history.epochs_run, net, None, history.loss[:, None],
+                          history.accuracy[:, None]))
+    message = history.message()
+    if message:
+        print(message, file=stderr, flush=True)
+    return history, seconds
+
+
 def image_model(cfg, x, n_classes):
     """The network of an image configuration, for images x as ``load_images`` gives them: the
     cnn takes each image's shape (C, H, W), the mlp its number of pixels."""
@@ -210,22 +231,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
     log = Log(cfg.epochs, every, quiet, stdout, stderr)
     log.hook = on_progress
     tick = max(1, min(every, cfg.epochs // 200 or 1))
-    started = time.perf_counter()
-    try:
-        history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
-                          epochs=cfg.epochs, batch_size=cfg.batch_size,
-                          stop_at_loss=cfg.stop_at_loss, callback=log.progress,
-                          callback_every=tick, schedule=cfg.lr_schedule(), **cfg.hyper())
-    finally:
-        log.close()
-    seconds = time.perf_counter() - started
-    log.hook = None
-    log.progress(Progress(history.epochs_run, net, None, history.loss[:, None],
-                          history.accuracy[:, None]))
-
-    message = history.message()
-    if message:
-        print(message, file=stderr, flush=True)
+    history, seconds = _fit_logged(net, x, y, cfg, log, tick, stderr)
     proba = net.predict_proba(x)[:, 0]
     pred = (proba >= 0.5).astype(np.int64)
     if not history.diverged:
@@ -302,22 +308,8 @@ def image_run(cfg, out, log_every, plots, quiet, save, stdout, stderr, on_progre
 
     log = Log(cfg.epochs, every, quiet, stdout, stderr, test=test_curve)
     log.hook = measure
-    started = time.perf_counter()
-    try:
-        with one_blas_thread():
-            history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
-                              epochs=cfg.epochs, batch_size=cfg.batch_size,
-                              stop_at_loss=cfg.stop_at_loss, callback=log.progress,
-                              callback_every=1, schedule=cfg.lr_schedule(), **cfg.hyper())
-    finally:
-        log.close()
-    seconds = time.perf_counter() - started
-    log.hook = None
-    log.progress(Progress(history.epochs_run, net, None, history.loss[:, None],
-                          history.accuracy[:, None]))
-    message = history.message()
-    if message:
-        print(message, file=stderr, flush=True)
+    with one_blas_thread():
+        history, seconds = _fit_logged(net, x, y, cfg, log, 1, stderr)
 
     proba = net.predict_proba(x)
     test_proba = net.predict_proba(x_test)
