@@ -179,6 +179,7 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
     work, active = model, np.arange(k)
     xs, ys = x, y
     labels = data.labels(ys)  # compared with the predictions every epoch
+    flat = work.params.reshape(-1)  # a view, for the check of every epoch
     full_batch = batch_size is None
     start = time.perf_counter()
     model.train_mode(True)
@@ -199,7 +200,6 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
             # One scalar tells whether any loss or parameter of the stack is NaN or infinite: the
             # sum of squares p·p, one BLAS pass (.sum() adds pairwise, ten times the instructions).
             # A false alarm — squares beyond 1e308 — costs one exact check in retire().
-            flat = work.params.reshape(-1)
             healthy = math.isfinite(sum(L.tolist()) + np.dot(flat, flat))
             finished = None if stop_at_loss is None else L <= stop_at_loss
             if not healthy or (finished is not None and finished.any()):
@@ -207,7 +207,7 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
                 keep = record.retire(work, active, L, acc, epoch, done, finished)
                 if len(keep) < len(active):
                     work, opt, active, xs, ys = _compact(model, work, opt, active, keep, data)
-                    labels = data.labels(ys)
+                    labels, flat = data.labels(ys), work.params.reshape(-1)
                     if len(active) == 0:
                         break
                     if full_batch:
