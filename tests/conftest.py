@@ -8,7 +8,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.fixture
 def cli(capsys):
     """Run ``backproplab ARGS…`` in-process; returns (status, stdout, stderr)."""
-    from backproplab.cli import main
+    from backproplab.app.cli import main
 
     def run(*args):
         status = main([str(a) for a in args])

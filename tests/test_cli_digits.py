@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from backproplab import datasets
-from backproplab.defaults import IMAGE_DEFAULTS
+from backproplab.app.defaults import IMAGE_DEFAULTS
+from backproplab.data import datasets
 
 needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
                                    reason="scikit-learn is not installed")
@@ -24,7 +24,7 @@ def read_csv(path):
 @pytest.fixture(scope="module")
 def cnn_run(tmp_path_factory):
     """One short CNN run on the digits (3 epochs), shared by the tests that read its files."""
-    from backproplab.cli import main
+    from backproplab.app.cli import main
 
     if importlib.util.find_spec("sklearn") is None:
         pytest.skip("scikit-learn is not installed")
@@ -160,7 +160,7 @@ def test_bad_options(cli, tmp_path, args, message, also):
 
 
 def test_a_checked_configuration_checks_again():
-    from backproplab.config import TrainConfig
+    from backproplab.app.config import TrainConfig
 
     for model in ("cnn", "mlp"):
         cfg = TrainConfig.for_data(data="digits", model=model).check()
@@ -168,7 +168,7 @@ def test_a_checked_configuration_checks_again():
 
 
 def test_a_sweep_is_refused_on_the_digits(tmp_path):
-    from backproplab import sweep
+    from backproplab.app import sweep
     from backproplab.errors import BackproplabError
 
     path = tmp_path / "digits.toml"
@@ -178,7 +178,7 @@ def test_a_sweep_is_refused_on_the_digits(tmp_path):
 
 
 def test_help_states_the_digits_defaults(capsys):
-    from backproplab.cli import main
+    from backproplab.app.cli import main
 
     with pytest.raises(SystemExit):
         main(["train", "--help"])
@@ -193,7 +193,7 @@ def test_help_states_the_digits_defaults(capsys):
 
 def test_digits_train_on_one_blas_thread():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from backproplab.run import one_blas_thread
+    from backproplab.app.train import one_blas_thread
 
     def blas_threads():
         return [p["num_threads"] for p in threadpoolctl.threadpool_info()

@@ -12,8 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from backproplab import MLP, datasets
-from backproplab.config import TrainConfig
+from backproplab import MLP
+from backproplab.app.config import TrainConfig
+from backproplab.data import datasets
 
 FAST = ["--epochs", "3000", "--no-plots", "--quiet"]
 
@@ -171,7 +172,7 @@ def test_help_shows_examples(cli):
 
 
 def test_help_text(capsys):
-    from backproplab.cli import main
+    from backproplab.app.cli import main
 
     with pytest.raises(SystemExit):
         main(["train", "--help"])
@@ -273,7 +274,7 @@ def test_out_that_is_a_file(cli, tmp_path):
 
 
 def test_argparse_errors_exit_2(tmp_path):
-    from backproplab.cli import main
+    from backproplab.app.cli import main
 
     with pytest.raises(SystemExit) as e:
         main(["train", "--epochs", "many"])

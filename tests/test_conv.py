@@ -7,17 +7,14 @@ saving and loading.
 import numpy as np
 import pytest
 
-from backproplab import CNN, MLP, BackproplabError, Sequential, model
-from backproplab.activations import Softmax, Tanh
-from backproplab.conv import Conv2D, Dropout, Flatten, MaxPool2D
-from backproplab.layers import Dense
-from backproplab.losses import (
-    CrossEntropy,
-    class_labels,
-    confusion_matrix,
-    get_loss,
-    multiclass_accuracy,
-)
+from backproplab import CNN, MLP, BackproplabError, Sequential
+from backproplab import models as model
+from backproplab.engine import seeds
+from backproplab.engine.metrics import confusion_matrix, multiclass_accuracy
+from backproplab.nn.activations import Softmax, Tanh
+from backproplab.nn.conv import Conv2D, Dropout, Flatten, MaxPool2D
+from backproplab.nn.layers import Dense
+from backproplab.nn.losses import CrossEntropy, class_labels, get_loss
 from gradcheck_util import assert_gradients_match, gradient_errors
 
 TOL = 1e-6
@@ -391,11 +388,11 @@ def test_dropout_keeps_about_one_minus_p_and_scales_by_its_inverse():
 
 def test_dropout_stream_leaves_the_other_streams_unchanged():
     # the masks' stream is the seed's third child; init and order are its first two, as before
-    init, order = model.model_rngs(7)
+    init, order = seeds.model_rngs(7)
     seq = np.random.SeedSequence(7).spawn(3)
     assert init.random() == np.random.default_rng(seq[0]).random()
     assert order.random() == np.random.default_rng(seq[1]).random()
-    assert model.dropout_rng(7).random() == np.random.default_rng(seq[2]).random()
+    assert seeds.dropout_rng(7).random() == np.random.default_rng(seq[2]).random()
 
 
 # --- saving and loading ---------------------------------------------------------------------------

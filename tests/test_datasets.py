@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from backproplab import datasets
+from backproplab.data import datasets
 from backproplab.errors import BackproplabError
 
 # --- the lab's two data sets, to the bit ------------------------------------------------------

@@ -6,8 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from backproplab import datasets, image_figures
+from backproplab.data import datasets
 from backproplab.errors import BackproplabError
+from backproplab.figures import images as image_figures
 
 needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
                                    reason="scikit-learn is not installed")

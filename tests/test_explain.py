@@ -4,9 +4,10 @@ the chain rule it names is the number it says; the loss goes down; bad options e
 import numpy as np
 import pytest
 
-from backproplab import explain, train
-from backproplab.config import TrainConfig
-from backproplab.run import build_model, load_data
+from backproplab import train
+from backproplab.app import explain
+from backproplab.app.config import TrainConfig
+from backproplab.app.factory import build_model, load_data
 
 CASES = {
     "lab default": ({}, 2, 0),

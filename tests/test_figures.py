@@ -7,8 +7,10 @@ import warnings
 import numpy as np
 import pytest
 
-from backproplab import MLP, datasets, figures
-from backproplab.plotting import grid_over
+from backproplab import MLP
+from backproplab.data import datasets
+from backproplab.figures import sweeps as figures
+from backproplab.figures.plotting import grid_over
 
 PNG = b"\x89PNG\r\n\x1a\n"
 GIF = (b"GIF87a", b"GIF89a")

@@ -3,11 +3,11 @@ kinks are set aside honestly, and bad options exit 2."""
 
 import pytest
 
-from backproplab import gradcheck
-from backproplab.activations import ACTIVATIONS
-from backproplab.config import TrainConfig
-from backproplab.layers import Dense
-from backproplab.run import build_model, load_data
+from backproplab.app import gradcheck
+from backproplab.app.config import TrainConfig
+from backproplab.app.factory import build_model, load_data
+from backproplab.nn.activations import ACTIVATIONS
+from backproplab.nn.layers import Dense
 
 LOSSES = [("mse", "sigmoid"), ("mse", "none"), ("bce", "sigmoid")]
 DEPTHS = [[3], [4, 3], [3, 4, 3]]

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backproplab import MLP
-from backproplab.activations import ACTIVATIONS, Sigmoid, get_activation, sigmoid
-from backproplab.layers import Dense
-from backproplab.losses import MSE, get_loss
+from backproplab.nn.activations import ACTIVATIONS, Sigmoid, get_activation, sigmoid
+from backproplab.nn.layers import Dense
+from backproplab.nn.losses import MSE, get_loss
 from gradcheck_util import assert_gradients_match, gradient_errors, loss_and_backprop
 
 TOL = 1e-6
@@ -248,7 +248,7 @@ def test_gradients_accumulate_until_zero_grad():
 def test_gelu_has_no_overflow_even_at_the_largest_floats():
     import warnings
 
-    from backproplab.activations import GELU
+    from backproplab.nn.activations import GELU
 
     z = np.array([-1e300, -1e103, -60.0, 60.0, 1e103, 1e300])
     with warnings.catch_warnings():

@@ -15,8 +15,8 @@ from math import exp, log1p
 import numpy as np
 
 from backproplab import MLP
-from backproplab.losses import get_loss
-from backproplab.optimizers import get_optimizer
+from backproplab.nn.losses import get_loss
+from backproplab.nn.optimizers import get_optimizer
 
 RTOL = 1e-12
 

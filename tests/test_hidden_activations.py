@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from backproplab import MLP
-from backproplab.activations import sigmoid
+from backproplab.nn.activations import sigmoid
 
 
 def by_hand(net, x, m):

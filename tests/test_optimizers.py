@@ -8,9 +8,10 @@ operations, so they agree to rounding (rtol 1e-13 over several steps), not bit f
 import numpy as np
 import pytest
 
-from backproplab import MLP, datasets
+from backproplab import MLP
+from backproplab.data import datasets
 from backproplab.errors import BackproplabError
-from backproplab.optimizers import DEFAULT_LR, OPTIMIZERS, get_optimizer
+from backproplab.nn.optimizers import DEFAULT_LR, OPTIMIZERS, get_optimizer
 
 RTOL = 1e-13
 STEPS = 8

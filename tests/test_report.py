@@ -7,7 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from backproplab import MLP, datasets, report
+from backproplab import MLP
+from backproplab.app import report
+from backproplab.data import datasets
 
 SECTIONS = ["## Results", "### The linear data", "### The XOR data",
             "### Inside the hidden units",
@@ -19,7 +21,7 @@ SECTIONS = ["## Results", "### The linear data", "### The XOR data",
 
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
-    from backproplab.cli import main
+    from backproplab.app.cli import main
 
     out = tmp_path_factory.mktemp("report")
     status = main(["report", "--out", str(out), "--quick", "--quiet"])
@@ -81,7 +83,7 @@ def test_digits_section_compares_the_cnn_with_the_mlp(quick_report):
 def test_digits_section_without_sklearn_says_how_to_install_it(tmp_path, monkeypatch):
     import sys
 
-    from backproplab.document import Document
+    from backproplab.app.document import Document
 
     for name in ("sklearn", "sklearn.datasets"):
         monkeypatch.setitem(sys.modules, name, None)
@@ -290,8 +292,8 @@ def test_bad_experiments_folder(cli, tmp_path):
 
 
 def test_gradient_norm_records_keep_their_spacing_through_a_slice():
-    from backproplab import sweep
-    from backproplab.config import TrainConfig
+    from backproplab.app import sweep
+    from backproplab.app.config import TrainConfig
 
     configs = [TrainConfig(data="xor", hidden=[3, 3], epochs=60, seed=0).check(),
                TrainConfig(data="xor", hidden=[3, 3, 3], epochs=20, seed=0).check()]
@@ -307,7 +309,7 @@ def test_gradient_norm_records_keep_their_spacing_through_a_slice():
 def test_hidden_units_paragraphs_follow_the_facts(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from backproplab.document import Document
+    from backproplab.app.document import Document
 
     for data in ("linear", "xor"):
         (tmp_path / data).mkdir()
@@ -328,8 +330,8 @@ def test_hidden_units_paragraphs_follow_the_facts(tmp_path, monkeypatch):
     assert md.count("No first-layer unit separates the two classes alone") == 1
     assert "h2.1 of layer 2 does" in md
 def test_the_explained_step_is_explain_s_own(quick_report):
-    from backproplab import explain
-    from backproplab.config import TrainConfig
+    from backproplab.app import explain
+    from backproplab.app.config import TrainConfig
 
     md = (quick_report / "report.md").read_text()
     page = (quick_report / "report.html").read_text()

@@ -12,13 +12,15 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from backproplab import MLP, datasets, sweep
-from backproplab.config import TrainConfig
+from backproplab import MLP
+from backproplab.app import sweep
+from backproplab.app.config import TrainConfig
+from backproplab.data import datasets
+from backproplab.engine.seeds import model_rngs
 from backproplab.errors import BackproplabError
-from backproplab.losses import get_loss
-from backproplab.model import model_rngs
-from backproplab.optimizers import OPTIMIZERS, get_optimizer
-from backproplab.schedules import SCHEDULES, get_schedule
+from backproplab.nn.losses import get_loss
+from backproplab.nn.optimizers import OPTIMIZERS, get_optimizer
+from backproplab.nn.schedules import SCHEDULES, get_schedule
 from gradcheck_util import loss_and_backprop, numerical_grads, relative_errors
 
 X, Y = datasets.xor_easy()
@@ -280,7 +282,7 @@ def test_the_python_api_refuses_bad_schedules():
 
 
 def test_options_are_in_help_and_recorded_in_config_json(cli, tmp_path, capsys):
-    from backproplab.cli import main
+    from backproplab.app.cli import main
 
     with pytest.raises(SystemExit):
         main(["train", "--help"])

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from backproplab import sweep
+from backproplab.app import sweep
 from backproplab.errors import BackproplabError
 
 # The columns results.csv promises, in order: a network's settings, then what it reached.
@@ -499,7 +499,8 @@ def test_scheduler_without_dask_backend(cli, tmp_path):
 
 
 def test_init_gives_every_network_of_a_stack_the_saved_weights(cli, tmp_path):
-    from backproplab import MLP, datasets
+    from backproplab import MLP
+    from backproplab.data import datasets
 
     saved = MLP(2, hidden=(3, 3), seed=7)
     saved.save(tmp_path / "m.npz")

@@ -10,11 +10,12 @@ import warnings
 import numpy as np
 import pytest
 
-from backproplab import MLP, datasets
+from backproplab import MLP
+from backproplab.data import datasets
+from backproplab.engine.seeds import model_rngs
 from backproplab.errors import BackproplabError
-from backproplab.losses import get_loss
-from backproplab.model import model_rngs
-from backproplab.optimizers import GD, get_optimizer
+from backproplab.nn.losses import get_loss
+from backproplab.nn.optimizers import GD, get_optimizer
 
 X, Y = datasets.xor_easy()
 XL, YL = datasets.linear(50, seed=0)

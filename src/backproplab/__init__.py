@@ -7,10 +7,13 @@
 >>> net.predict(x).ravel()  # doctest: +SKIP
 """
 
-from . import datasets
+from .data import datasets
+from .engine.history import History
+from .engine.sequential import Sequential
+from .engine.trainer import train
 from .errors import BackproplabError
-from .model import CNN, MLP, Sequential
-from .training import History, train
+from .models.cnn import CNN
+from .models.mlp import MLP
 
 __version__ = "0.1.0"
 __all__ = ["MLP", "CNN", "Sequential", "History", "train", "datasets", "BackproplabError"]

@@ -8,13 +8,8 @@ import contextlib
 import json
 import os
 import tempfile
-import zipfile
 
 import numpy as np
-
-from .errors import BackproplabError
-
-MODEL_FORMAT = "backproplab-model"
 
 
 @contextlib.contextmanager
@@ -75,104 +70,3 @@ def write_csv(path, header, rows):
         f.write(",".join(header) + "\n")
         for row in rows:
             f.write(",".join(fmt(v) for v in row) + "\n")
-
-
-def save_model(model, path, extra=None):
-    """Weights ``W1, b1, W2, b2, …`` and the configuration as JSON text, in one .npz file.
-
-    One network: W of shape (n_in, n_out), b of shape (n_out,) (a convolution's W is
-    (C_out, C_in, kh, kw)). A stack of k: a leading k axis.
-    """
-    arrays = dict(model.param_arrays(0 if model.k == 1 else None))
-    config = {"format": MODEL_FORMAT, "version": 1, "n_models": model.k, **model.config()}
-    if extra:
-        config["training"] = extra
-    arrays["config"] = np.array(json.dumps(config, default=_json_default))
-    with atomic_open(path, "wb") as f:
-        np.savez(f, **arrays)
-
-
-def read_model_file(path):
-    """The arrays and configuration of a model file, checked; never unpickles anything."""
-    path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except FileNotFoundError:
-        raise BackproplabError(f"{path}: no such model file") from None
-    except IsADirectoryError:
-        raise BackproplabError(f"{path}: is a directory, not a model file") from None
-    except OSError as e:
-        raise BackproplabError(f"{path}: cannot read it ({e.strerror})") from None
-    if magic != b"PK\x03\x04":  # every .npz is a zip archive
-        raise BackproplabError(f"{path}: not a backproplab model file (.npz)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except FileNotFoundError:
-        raise BackproplabError(f"{path}: no such model file") from None
-    except IsADirectoryError:
-        raise BackproplabError(f"{path}: is a directory, not a model file") from None
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise BackproplabError(f"{path}: holds pickled Python objects, which are never "
-                                   "loaded; a model file holds only numeric arrays") from None
-        raise BackproplabError(f"{path}: not a backproplab model file ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise BackproplabError(f"{path}: not a backproplab model file (.npz): {e}") from None
-    if not isinstance(arrays, dict) or "config" not in arrays:
-        raise BackproplabError(f"{path}: not a backproplab model file (no configuration)")
-    try:
-        config = json.loads(str(arrays.pop("config")))
-    except (ValueError, TypeError):
-        raise BackproplabError(f"{path}: the model's configuration is not valid JSON") from None
-    if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
-        raise BackproplabError(f"{path}: not a backproplab model file (unknown format)")
-    return arrays, config
-
-
-def load_model(cls, path):
-    """Rebuild the model of a file written by :func:`save_model`: of class ``cls`` (MLP, CNN),
-    or, for ``cls=None``, of whichever class the file names (an MLP if it names none)."""
-    from .model import MODELS
-
-    arrays, config = read_model_file(path)
-    kind = config.get("kind", "mlp")
-    if kind not in MODELS:
-        raise BackproplabError(f"{path}: unknown kind of model {kind!r}")
-    if cls is None:
-        cls = MODELS[kind]
-    elif cls.kind != kind:
-        raise BackproplabError(f"{path}: holds a{'n' if kind == 'mlp' else ''} "
-                               f"{kind.upper()}, not a{'n' if cls.kind == 'mlp' else ''} "
-                               f"{cls.kind.upper()}")
-    try:
-        model = cls.from_config(config)
-    except (KeyError, TypeError) as e:
-        raise BackproplabError(f"{path}: the model's configuration is incomplete ({e})") from None
-    set_weights(model, arrays, path)
-    model.training_config = config.get("training")
-    return model
-
-
-def set_weights(model, arrays, path):
-    """Copy the arrays ``W1, b1, …`` into ``model``; every name and shape must fit."""
-    expected = model.param_arrays(0 if model.k == 1 else None)
-    names = {name for name, _ in expected}
-    extra = sorted(set(arrays) - names)
-    missing = [name for name, _ in expected if name not in arrays]
-    if missing or extra:
-        raise BackproplabError(
-            f"{path}: the model's layers do not fit this network: "
-            + (f"missing {', '.join(missing)}" if missing else "")
-            + ("; " if missing and extra else "")
-            + (f"unexpected {', '.join(extra)}" if extra else "")
-        )
-    for name, target in expected:
-        value = arrays[name]
-        if value.shape != target.shape:
-            raise BackproplabError(f"{path}: {name} has shape {value.shape} but this network "
-                                   f"needs {target.shape}")
-        if not np.issubdtype(value.dtype, np.number):
-            raise BackproplabError(f"{path}: {name} is not numeric")
-        target[...] = value

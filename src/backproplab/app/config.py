@@ -12,12 +12,12 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 
-from .activations import ACTIVATIONS
+from ..errors import BackproplabError, unknown_name
+from ..nn.activations import ACTIVATIONS
+from ..nn.losses import LOSSES, OUTPUTS
+from ..nn.optimizers import DEFAULT_LR, OPTIMIZERS
+from ..nn.schedules import get_schedule
 from .defaults import IMAGE_DEFAULTS
-from .errors import BackproplabError, unknown_name
-from .losses import LOSSES, OUTPUTS
-from .optimizers import DEFAULT_LR, OPTIMIZERS
-from .schedules import get_schedule
 
 DTYPES = ("float64", "float32")
 MODELS = ("mlp", "cnn")
@@ -61,7 +61,7 @@ class TrainConfig:
     def for_data(cls, **given):
         """A configuration from the settings ``given``, the rest from the defaults of its data
         set and model: the lab's for two-class data, ``IMAGE_DEFAULTS`` for the digits."""
-        from .datasets import IMAGES
+        from ..data.datasets import IMAGES
 
         data, model = given.get("data", cls.data), given.get("model", cls.model)
         defaults = IMAGE_DEFAULTS.get(model, {}) if data in IMAGES else {}
@@ -70,7 +70,7 @@ class TrainConfig:
     @property
     def images(self):
         """Whether the data set is images (the digits) rather than points."""
-        from .datasets import IMAGES
+        from ..data.datasets import IMAGES
 
         return self.data in IMAGES
 
@@ -133,7 +133,7 @@ class TrainConfig:
             _whole(self.test_n, "--test-n", minimum=1)
         if not isinstance(self.data, str) or not self.data:
             raise BackproplabError("data must be a data set name or a CSV file path")
-        from .datasets import FIXED, GENERATORS, IMAGES, NOISELESS
+        from ..data.datasets import FIXED, GENERATORS, IMAGES, NOISELESS
 
         if self.images:
             self._check_images()

@@ -6,7 +6,7 @@ and the command line's start-up never pay for it.
 
 import numpy as np
 
-from .files import atomic_open
+from ..files import atomic_open
 
 CLASS_COLOURS = ("tab:red", "tab:blue")  # label 0, label 1 — the lab's show_result colours
 

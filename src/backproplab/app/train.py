@@ -11,72 +11,27 @@ import platform
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
-from . import __version__, datasets
-from .errors import BackproplabError
-from .files import read_model_file, set_weights, write_csv, write_json
-from .model import MLP
-from .training import Progress
+from .. import __version__
+from ..data import datasets
+from ..engine.history import Progress
+from ..errors import BackproplabError
+from ..files import write_csv, write_json
+from ..models.mlp import MLP
+from .factory import (
+    build_model,
+    default_out,
+    image_model,
+    load_data,
+    load_images,
+    load_test_data,
+    prepare_out,
+)
+from .trainlog import Log, silence
 
 PRINT_LIMIT = 1000  # test-print lines; the rest are in predictions.csv
-
-
-def load_data(cfg):
-    """The training set of a configuration: (x, y, standardisation or None)."""
-    seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
-    x, y = datasets.load(cfg.data, n=cfg.n, noise=cfg.noise, seed=seed)
-    scaling = None
-    if cfg.standardize:
-        mean, std = x.mean(axis=0), x.std(axis=0)
-        std = np.where(std > 0, std, 1.0)
-        x = (x - mean) / std
-        scaling = {"mean": mean.tolist(), "std": std.tolist()}
-    return x, y, scaling
-
-
-def load_test_data(cfg, scaling=None):
-    """A fresh sample of ``cfg.test_n`` points from the training data's distribution, scaled
-    as the training data was; (x, y)."""
-    seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
-    x, y = datasets.fresh_sample(cfg.data, cfg.test_n, noise=cfg.noise, seed=seed)
-    if scaling:
-        x = (x - np.array(scaling["mean"])) / np.array(scaling["std"])
-    return x, y
-
-
-def load_images(cfg):
-    """The training and test images of a configuration, (x, y, x_test, y_test): images
-    (n, 1, 8, 8) for the cnn, flattened to (n, 64) for the mlp; labels (n,) 0..K−1."""
-    seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
-    x, y, x_test, y_test = datasets.digits_split(seed=seed)
-    if cfg.model == "mlp":
-        x, x_test = x.reshape(len(x), -1), x_test.reshape(len(x_test), -1)
-    return x, y, x_test, y_test
-
-
-def build_model(cfg, n_in, n_classes=None):
-    """The network of a configuration, starting from ``cfg.init``'s weights if given.
-
-    ``n_in`` is the number of input features, or an image's shape (C, H, W) for the cnn;
-    ``n_classes`` the K of a softmax output."""
-    if cfg.model == "cnn":
-        from .model import CNN
-
-        net = CNN(in_shape=tuple(n_in), n_classes=n_classes, channels=tuple(cfg.channels),
-                  kernel=cfg.kernel, hidden=tuple(cfg.hidden), dropout=cfg.dropout,
-                  seed=cfg.seed, dtype=cfg.dtype)
-    elif n_classes is not None:
-        net = MLP(n_in, hidden=cfg.hidden, activation=cfg.activation, output=cfg.output,
-                  n_out=n_classes, seed=cfg.seed, dtype=cfg.dtype)
-    else:
-        net = MLP(n_in, hidden=cfg.hidden, activation=cfg.activation, output=cfg.output,
-                  seed=cfg.seed, dtype=cfg.dtype)
-    if cfg.init:
-        start_from(net, cfg.init)
-    return net
 
 
 def _fit_logged(net, x, y, cfg, log, every, stderr):
@@ -98,102 +53,6 @@ def _fit_logged(net, x, y, cfg, log, every, stderr):
     if message:
         print(message, file=stderr, flush=True)
     return history, seconds
-
-
-def image_model(cfg, x, n_classes):
-    """The network of an image configuration, for images x as ``load_images`` gives them: the
-    cnn takes each image's shape (C, H, W), the mlp its number of pixels."""
-    return build_model(cfg, x.shape[1:] if cfg.model == "cnn" else x.shape[1], n_classes)
-
-
-def start_from(net, path):
-    """Give every network of ``net`` the weights of the one saved in ``path`` (its layer sizes
-    must fit)."""
-    arrays, _ = read_model_file(path)
-    one = net if net.k == 1 else net.select([0])
-    set_weights(one, arrays, path)
-    net.params[...] = one.params  # one row, broadcast over the stack
-
-
-def default_out(cfg):
-    stem = os.path.splitext(os.path.basename(cfg.data))[0]
-    if cfg.images:
-        stem = f"{stem}-{cfg.model}"
-    base = os.path.join("runs", f"{stem}-seed{cfg.seed}-{datetime.now():%Y%m%d-%H%M%S}")
-    out, i = base, 1
-    while os.path.exists(out):
-        i += 1
-        out = f"{base}-{i}"
-    return out
-
-
-def prepare_out(out):
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise BackproplabError(f"--out {out}: exists and is a file, not a folder")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as e:
-        raise BackproplabError(f"--out {out}: cannot create the folder ({e.strerror})") from None
-    return out
-
-
-class Log:
-    """Progress bar (on a terminal) and the lab's log lines, written around each other.
-
-    ``test``, if given, is a list the training hook fills with each epoch's test accuracy; the
-    lines and the bar then show it too."""
-
-    def __init__(self, epochs, every, quiet, stdout, stderr, test=None):
-        self.every, self.quiet, self.stdout, self.test = every, quiet, stdout, test
-        self.width = len(str(epochs))
-        self.bar = None
-        if not quiet and epochs and hasattr(stderr, "isatty") and stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=epochs, unit="epoch", file=stderr, leave=False,
-                            dynamic_ncols=True)
-        self.printed = 0  # next epoch whose log line is due
-        self.hook = None
-
-    def line(self, text):
-        if self.quiet:
-            return
-        try:
-            if self.bar is not None:
-                self.bar.write(text, file=self.stdout)
-            else:
-                print(text, file=self.stdout, flush=True)
-        except BrokenPipeError:  # the reader went away (| head): train on, print no more
-            self.quiet = True
-            silence(self.stdout)
-
-    def epoch_line(self, epoch, loss, acc, test=None):
-        line = f"epoch {epoch:>{self.width}}  loss {loss:.6f}  accuracy {100 * acc:6.2f}%"
-        return line if test is None else f"{line}  test accuracy {100 * test:6.2f}%"
-
-    def _test_at(self, epoch):
-        return self.test[epoch] if self.test is not None and epoch < len(self.test) else None
-
-    def progress(self, p):
-        """Training's callback: log lines for the epochs done so far, and the bar."""
-        if self.hook is not None:
-            self.hook(p)
-        while self.printed < p.epochs:
-            self.line(self.epoch_line(self.printed, p.loss[self.printed, 0],
-                                      p.accuracy[self.printed, 0], self._test_at(self.printed)))
-            self.printed += self.every
-        if self.bar is not None:
-            if self.test is not None and p.epochs:
-                test = self._test_at(p.epochs - 1)
-                self.bar.set_postfix_str(
-                    f"loss {p.loss[p.epochs - 1, 0]:.4f}, accuracy "
-                    f"{100 * p.accuracy[p.epochs - 1, 0]:.1f}%"
-                    + ("" if test is None else f", test {100 * test:.1f}%"), refresh=False)
-            self.bar.update(p.epochs - self.bar.n)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
 
 
 @dataclass
@@ -290,7 +149,7 @@ def image_run(cfg, out, log_every, plots, quiet, save, stdout, stderr, on_progre
     """``train`` on images in K classes: the test set's accuracy after every epoch in the log
     and the bar, and the confusion matrix, the misclassified test images and the first layer's
     kernels as figures."""
-    from .losses import confusion_matrix
+    from ..engine.metrics import confusion_matrix
 
     x, y, x_test, y_test = load_images(cfg)
     n_classes = int(max(y.max(), y_test.max())) + 1
@@ -392,7 +251,8 @@ def first_kernels(net, image_shape):
 
 
 def _image_plots(out, net, history, test_curve, matrix, x_test, y_test, test_pred):
-    from . import image_figures, plotting
+    from ..figures import images as image_figures
+    from ..figures import plotting
 
     plotting.learning_curve(history.loss, history.accuracy,
                             os.path.join(out, "learning_curve.png"),
@@ -413,14 +273,6 @@ def _image_plots(out, net, history, test_curve, matrix, x_test, y_test, test_pre
                               title="First layer's weights", noun="units, an image each")
 
 
-def silence(stream):
-    """Point a stream whose reader has gone at /dev/null, so that later writes don't fail."""
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
 def _finite_or_none(v):
     return float(v) if np.isfinite(v) else None
 
@@ -439,7 +291,8 @@ def _test_print(stdout, labels, proba, history, test_accuracy=None, test_n=None)
 
 
 def _plots(out, net, x, y, pred, history):
-    from . import figures, plotting
+    from ..figures import plotting
+    from ..figures import sweeps as figures
 
     plotting.learning_curve(history.loss, history.accuracy,
                             os.path.join(out, "learning_curve.png"),

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import BackproplabError, unknown_name
-from .training import train
+from ..engine.trainer import train
+from ..errors import BackproplabError, unknown_name
 
 H = 1e-5  # the finite-difference step
 TOL = 1e-5  # largest relative error that passes
@@ -86,7 +86,7 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
     in that layer's backward (see :func:`plant_bug`). ``max_params`` checks at most that many
     entries of each array, evenly spaced. Returns a :class:`Result`.
     """
-    from .run import build_model, image_model, load_data, load_images
+    from .factory import build_model, image_model, load_data, load_images
 
     cfg.check()
     if cfg.dtype != "float64":
@@ -157,7 +157,7 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
 
 def network_label(net):
     """"2-10-10-1" for an MLP; the layers in order for anything else."""
-    from .model import MLP
+    from ..models.mlp import MLP
 
     if isinstance(net, MLP):
         return "-".join(map(str, [net.n_in, *net.hidden, net.n_out]))

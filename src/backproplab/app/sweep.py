@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.datasets import FIXED
+from ..errors import BackproplabError
 from .config import CONFIG_KEYS, TrainConfig
-from .datasets import FIXED
-from .errors import BackproplabError
 
 PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1")  # may differ in a stack
 MAX_FLOATS_PER_STACK = 24_000_000  # about 200 MB of float64 working arrays per stack
@@ -249,9 +249,9 @@ def train_group(group, grad_norm_every=None):
     """Train one stack; returns (index, per-network metrics, loss curves, accuracy curves,
     gradient norms or None). With ``grad_norm_every`` = K, the Frobenius norm of each layer's
     weight gradient is recorded every K epochs: (networks, epochs // K, layers)."""
-    from .model import MLP
-    from .run import load_data, start_from
-    from .training import train
+    from ..engine.trainer import train
+    from ..models.mlp import MLP
+    from .factory import load_data, start_from
 
     cfgs = group.configs
     first = cfgs[0]
@@ -312,7 +312,7 @@ def train_group(group, grad_norm_every=None):
 
 def _test_accuracy(net, cfgs):
     """Each network's accuracy on its own fresh sample (drawn from its data seed)."""
-    from .run import load_test_data
+    from .factory import load_test_data
 
     samples = [load_test_data(c) for c in cfgs]
     x = np.stack([a for a, _ in samples])
@@ -323,7 +323,7 @@ def _test_accuracy(net, cfgs):
 
 
 def _default_hyper(optimizer, name):
-    from .optimizers import OPTIMIZERS
+    from ..nn.optimizers import OPTIMIZERS
 
     return OPTIMIZERS[optimizer].defaults[name]
 
@@ -430,7 +430,7 @@ RESULT_COLUMNS = [*CONFIG_KEYS, "final_loss", "final_accuracy", "epochs_run", "e
 def write(result, out):
     """results.csv (one row per network, full precision) and curves.npz (loss and accuracy per
     epoch, NaN after a network stopped; row i is results.csv's row i)."""
-    from .files import atomic_open, write_csv
+    from ..files import atomic_open, write_csv
 
     def cell(v):
         if v is None:

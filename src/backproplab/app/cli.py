@@ -280,7 +280,7 @@ def config_from_args(args):
 
 
 def _train(args):
-    from .run import train_run
+    from .train import train_run
 
     run = train_run(config_from_args(args), out=args.out, log_every=args.log_every,
                     plots=not args.no_plots, quiet=args.quiet, save=args.save)
@@ -290,9 +290,9 @@ def _train(args):
 def _sweep(args):
     import time
 
+    from ..errors import BackproplabError
     from . import sweep
-    from .errors import BackproplabError
-    from .run import prepare_out
+    from .factory import prepare_out
 
     configs = sweep.parse(args.file)
     if args.jobs is not None and args.jobs < 1:
@@ -313,9 +313,9 @@ def _sweep(args):
 
 
 def _report(args):
+    from ..errors import BackproplabError
     from . import report
-    from .errors import BackproplabError
-    from .run import prepare_out
+    from .factory import prepare_out
 
     if args.jobs is not None and args.jobs < 1:
         raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
@@ -357,8 +357,8 @@ def _write(text, path):
     """Write ``text`` to ``path`` (atomically), if a path is given."""
     if not path:
         return
-    from .errors import BackproplabError
-    from .files import write_text
+    from ..errors import BackproplabError
+    from ..files import write_text
 
     try:
         write_text(path, text)
@@ -374,14 +374,14 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
-        from . import __version__
+        from .. import __version__
 
         print(f"backproplab {__version__}")
         return 0
     if args.command is None:
         parser.print_help()
         return 2
-    from .errors import BackproplabError
+    from ..errors import BackproplabError
 
     try:
         return COMMANDS[args.command](args)

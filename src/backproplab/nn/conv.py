@@ -19,8 +19,8 @@ more than once.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..errors import BackproplabError
 from .activations import Buffers
-from .errors import BackproplabError
 
 
 def _pair(value, what):

@@ -24,7 +24,7 @@ at the end.
 
 import math
 
-from .errors import BackproplabError, unknown_name
+from ..errors import BackproplabError, unknown_name
 
 # setting -> (command-line option, what it means), for messages
 SETTINGS = {

@@ -14,7 +14,7 @@ import tempfile
 
 import numpy as np
 
-from .files import _umask
+from ..files import _umask
 from .plotting import CLASS_COLOURS, _pyplot, save
 
 DPI = 100

@@ -21,10 +21,11 @@ from importlib import resources
 
 import numpy as np
 
-from . import __version__, sweep
+from .. import __version__
+from ..errors import BackproplabError
+from . import sweep
 from .config import IMAGE_KEYS, TrainConfig
 from .document import Document
-from .errors import BackproplabError
 
 EXPERIMENTS = [  # (name, section title, the keys that tell its settings apart)
     ("learning_rates", "a. Learning rates", ["lr"]),
@@ -157,8 +158,8 @@ def _slice(result, a, b):
 
 
 def _results(doc, out, quick, steps):
-    from . import figures
-    from .run import train_run
+    from ..figures import sweeps as figures
+    from .train import train_run
 
     doc.heading("Results")
     defaults = TrainConfig().check()
@@ -218,7 +219,7 @@ def best_units(net, x, y):
     """Each hidden unit read as a classifier of the training points: activation above the
     middle of its colour scale (0.5 for sigmoid) as one class, below as the other, whichever
     way round fits better. Per hidden layer: (best unit, its accuracy, number of units)."""
-    from .figures import activation_range
+    from ..figures.sweeps import activation_range
 
     out = []
     for name, a in zip(net.activation, net.hidden_activations(x, m=0)):
@@ -271,8 +272,9 @@ def _explained_step(doc):
 
 def _frame_recorder(cfg, count=40):
     """A training hook that keeps ``count`` snapshots of the predicted probability on a grid."""
-    from . import datasets, plotting
-    from .losses import get_output
+    from ..data import datasets
+    from ..figures import plotting
+    from ..nn.losses import get_output
 
     x, _ = datasets.load(cfg.data, n=cfg.n, noise=cfg.noise, seed=cfg.seed)
     xx, yy, grid = plotting.grid_over(x, steps=60)
@@ -311,8 +313,8 @@ def digits_configs(quick=False):
 def _digits(doc, out, quick):
     """Both models on the digits with their defaults: a table of what each reached, the CNN's
     figures; or, without scikit-learn, a note on how to install it."""
-    from . import datasets
-    from .run import train_run
+    from ..data import datasets
+    from .train import train_run
 
     doc.heading(DIGITS_TITLE)
     if not datasets.have_digits():
@@ -320,7 +322,7 @@ def _digits(doc, out, quick):
                       f"installed here. Install it with `{datasets.DIGITS_INSTALL_COMMAND}` "
                       "(or `pip install scikit-learn`) and make the report again.")
         return
-    from . import image_figures
+    from ..figures import images as image_figures
 
     runs = {}
     for cfg in digits_configs(quick):
@@ -515,7 +517,7 @@ def describe(data, rows):
 
 
 def _discussion(doc, out, name, title, keys, result, configs, steps):
-    from . import figures
+    from ..figures import sweeps as figures
 
     doc.heading(title, 3)
     tables = summarise(result, keys)
@@ -550,8 +552,8 @@ def _discussion(doc, out, name, title, keys, result, configs, steps):
 
 def _no_activation(doc, out, result, tables, configs):
     """Why XOR cannot be solved without activations: the network is one linear map."""
-    from .model import MLP
-    from .run import load_data
+    from ..models.mlp import MLP
+    from .factory import load_data
 
     linear_cfgs = [c for c in configs if c.activation[0] == "none" and c.output == "none"]
     trainable = [c for c in linear_cfgs if c.data == "xor" and c.seed == min(
@@ -590,7 +592,7 @@ def collapse(net):
 
 
 def _vanishing(doc, out, result, tables, configs):
-    from . import figures
+    from ..figures import sweeps as figures
 
     if result.grad_norms is None:
         return
@@ -621,7 +623,7 @@ def _vanishing(doc, out, result, tables, configs):
 
 
 def _generalisation(doc, out, result, tables, configs):
-    from . import figures
+    from ..figures import sweeps as figures
 
     for data, rows in tables.items():
         if rows[0]["test_mean"] is None:

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import BackproplabError, unknown_name
+from ..nn.losses import get_loss, get_output
+from ..nn.optimizers import get_optimizer
 from .document import Document
-from .errors import BackproplabError, unknown_name
 from .gradcheck import FORMATS, first_samples
-from .losses import get_loss, get_output
-from .optimizers import get_optimizer
 
 DIGITS = 6  # significant digits printed
 
@@ -64,7 +64,7 @@ def one_step(cfg, samples=2, epochs=0):
     """One gradient-descent step of the network ``train`` builds from ``cfg`` (a
     :class:`~backproplab.config.TrainConfig`) on the first ``samples`` samples of its data
     (all for None), after ``epochs`` epochs of training on them. Returns a :class:`Step`."""
-    from .run import build_model, load_data
+    from .factory import build_model, load_data
 
     cfg.check()
     if cfg.images:

@@ -11,7 +11,7 @@ linear), He for the relu family (doubles it, since half the units are off).
 
 import numpy as np
 
-from .errors import unknown_name
+from ..errors import unknown_name
 
 
 class Buffers:

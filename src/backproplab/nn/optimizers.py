@@ -17,7 +17,7 @@ two agree to the last bit or two, not bit for bit.
 
 import numpy as np
 
-from .errors import BackproplabError, unknown_name
+from ..errors import BackproplabError, unknown_name
 
 
 class Optimizer:

@@ -12,8 +12,8 @@ class labels 0…K−1 as integers, (n,) or (k, n) (see :func:`class_labels`).
 
 import numpy as np
 
+from ..errors import BackproplabError, unknown_name
 from .activations import Identity, Sigmoid, Softmax, sigmoid
-from .errors import BackproplabError, unknown_name
 
 OUTPUTS = {"sigmoid": Sigmoid, "none": Identity, "softmax": Softmax}
 
@@ -152,31 +152,3 @@ def class_labels(y, n_classes, n=None):
             f"labels from {int(values.min())} to {int(values.max())}"
         )
     return values.astype(np.int64)
-
-
-def accuracy(proba, y):
-    """Share of samples whose prediction (probability ≥ 0.5) equals the 0/1 label, per network.
-    ``y`` may be given as booleans (label = 1), which saves a comparison per call."""
-    labels = y if y.dtype == bool else y >= 0.5
-    n, n_out = proba.shape[-2:]
-    return np.add.reduce((proba >= 0.5) == labels, axis=(-2, -1)) / (n * n_out)
-
-
-def multiclass_accuracy(proba, y):
-    """Share of samples whose most probable class (argmax over the last axis) is the label, per
-    network: proba (k, n, K) or (n, K), y (n,) or (k, n) integers."""
-    return np.mean(proba.argmax(axis=-1) == y, axis=-1)
-
-
-def confusion_matrix(y_true, y_pred, n_classes):
-    """(K, K) counts: entry [i, j] is the number of samples of true class i predicted as j
-    (rows: true label, columns: prediction). The diagonal holds the correct ones."""
-    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
-    if y_true.shape != y_pred.shape:
-        raise BackproplabError(f"{y_true.size} true labels but {y_pred.size} predictions")
-    for a in (y_true, y_pred):
-        if a.size and (a.min() < 0 or a.max() >= n_classes or np.any(a != np.round(a))):
-            raise BackproplabError(f"labels for a confusion matrix of {n_classes} classes must "
-                                   f"be whole numbers 0…{n_classes - 1}")
-    pairs = y_true.astype(np.int64) * n_classes + y_pred.astype(np.int64)
-    return np.bincount(pairs, minlength=n_classes * n_classes).reshape(n_classes, n_classes)

@@ -6,7 +6,7 @@ import base64
 import html
 import os
 
-from .files import write_text
+from ..files import write_text
 
 
 class Document:

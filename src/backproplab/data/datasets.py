@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .errors import BackproplabError, unknown_name
+from ..errors import BackproplabError, unknown_name
 
 
 def linear(n=100, seed=None):

@@ -1,0 +1,16 @@
+"""Ready-made networks built on the engine's Sequential: the MLP and the CNN."""
+
+from .cnn import CNN
+from .mlp import MLP
+from .network import Network
+
+MODELS = {cls.kind: cls for cls in (MLP, CNN)}
+
+
+def load(path):
+    """Read any model file written by ``save`` — an MLP or a CNN, as its configuration says."""
+    from .modelfile import load_model
+
+    return load_model(None, path)
+
+__all__ = ["MLP", "CNN", "Network", "MODELS", "load"]
