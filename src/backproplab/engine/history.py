@@ -74,27 +74,38 @@ def _reason(loss):
     return f"loss is {loss}" if not np.isfinite(loss) else "a parameter became infinite or nan"
 
 
-class _Recorder:
-    """Preallocated history arrays and per-network outcomes."""
+class Recorder:
+    """The history being written: per-epoch rows, which grow with the epochs actually run,
+    and the outcome of every network that has stopped (diverged, or reached the target loss).
 
-    def __init__(self, k, epochs):
-        self.loss = np.full((epochs, k), np.nan)
-        self.acc = np.full((epochs, k), np.nan)
+    The arrays hold ``capacity`` rows, doubled when full; rows past the last epoch run are NaN.
+    """
+
+    def __init__(self, k):
+        self.k = k
+        self.loss = np.full((0, k), np.nan)
+        self.acc = np.full((0, k), np.nan)
         self.final_loss = np.full(k, np.nan)
         self.final_acc = np.full(k, np.nan)
-        self.epochs_run = np.zeros(k, dtype=np.int64)
+        self.epochs_run = np.zeros(k, dtype=np.int64)  # of stopped networks (others: the epoch)
         self.diverged = np.zeros(k, dtype=bool)
         self.diverged_epoch = np.full(k, -1, dtype=np.int64)
         self.stopped = np.zeros(k, dtype=bool)
         self.reason = [None] * k
-        self.interrupted = False
-        self.seconds = 0.0
-        self._all = k
 
     def row(self, epoch, active, L, acc):
-        cols = slice(None) if len(active) == self._all else active
+        if epoch >= len(self.loss):
+            self._grow(max(64, 2 * len(self.loss), epoch + 1))
+        cols = slice(None) if len(active) == self.k else active
         self.loss[epoch, cols] = L
         self.acc[epoch, cols] = acc
+
+    def _grow(self, rows):
+        for name in ("loss", "acc"):
+            old = getattr(self, name)
+            new = np.full((rows, self.k), np.nan)
+            new[:len(old)] = old
+            setattr(self, name, new)
 
     def retire(self, work, active, L, acc, epoch, done, finished):
         """Record the networks whose loss or parameters went non-finite at this epoch, or that
@@ -116,28 +127,49 @@ class _Recorder:
             self.final_loss[m], self.final_acc[m] = L[pos], acc[pos]
         return np.asarray(keep, dtype=np.int64)
 
-    def finish(self, model, loss_fn, data, active, epoch):
-        """Evaluate the networks still training on the whole training set."""
-        for m in active:
-            self.epochs_run[m] = epoch
+    def history(self, model, loss_fn, data, active, epoch, interrupted=False, seconds=0.0):
+        """The History so far: the networks still training (``active``, whose weights are in
+        ``model``) evaluated on the whole training set after ``epoch`` epochs. The recorder
+        itself is left as it is, so training may go on."""
+        epochs_run, final_loss = self.epochs_run.copy(), self.final_loss.copy()
+        final_acc, diverged = self.final_acc.copy(), self.diverged.copy()
+        diverged_epoch, reason = self.diverged_epoch.copy(), list(self.reason)
+        epochs_run[active] = epoch
         if len(active):
             sub = model if len(active) == model.k else model.select(active)
             xs, ys = data.of(active)
             L = loss_fn.forward(sub.forward(xs), ys)
-            self.final_loss[active] = L
-            self.final_acc[active] = data.score(loss_fn.proba, data.labels(ys))
+            final_loss[active] = L
+            final_acc[active] = data.score(loss_fn.proba, data.labels(ys))
             bad = ~np.isfinite(L) | ~np.isfinite(sub.params).all(axis=1)
             for pos in np.flatnonzero(bad):
                 m = active[pos]
-                self.diverged[m], self.diverged_epoch[m] = True, epoch
-                self.reason[m] = _reason(L[pos])
-
-    def history(self):
-        rows = int(self.epochs_run.max()) if len(self.epochs_run) else 0
+                diverged[m], diverged_epoch[m] = True, epoch
+                reason[m] = _reason(L[pos])
+        rows = int(epochs_run.max()) if len(epochs_run) else 0
         return History(
-            loss=self.loss[:rows], accuracy=self.acc[:rows],
-            final_loss=self.final_loss, final_accuracy=self.final_acc,
-            epochs_run=self.epochs_run, diverged=self.diverged,
-            diverged_epoch=self.diverged_epoch, reason=self.reason,
-            stopped_early=self.stopped, interrupted=self.interrupted, seconds=self.seconds,
+            loss=self.loss[:rows].copy(), accuracy=self.acc[:rows].copy(),
+            final_loss=final_loss, final_accuracy=final_acc, epochs_run=epochs_run,
+            diverged=diverged, diverged_epoch=diverged_epoch, reason=reason,
+            stopped_early=self.stopped.copy(), interrupted=interrupted, seconds=seconds,
         )
+
+    # -- checkpoints: the recorder as arrays and JSON data, and back --------------------------
+
+    ARRAYS = ("loss", "acc", "final_loss", "final_acc", "epochs_run", "diverged",
+              "diverged_epoch", "stopped")
+
+    def state(self, rows):
+        """The first ``rows`` rows and every outcome, as arrays; the reasons as JSON data."""
+        arrays = {name: getattr(self, name) for name in self.ARRAYS}
+        arrays["loss"], arrays["acc"] = self.loss[:rows], self.acc[:rows]
+        return {f"history.{name}": a.copy() for name, a in arrays.items()}, list(self.reason)
+
+    def restore(self, arrays, reason, rows):
+        for name in self.ARRAYS:
+            value = arrays[f"history.{name}"]
+            want = (rows, self.k) if name in ("loss", "acc") else (self.k,)
+            if value.shape != want:
+                raise ValueError(f"history.{name} has shape {value.shape}, expected {want}")
+            setattr(self, name, value.astype(getattr(self, name).dtype))
+        self.reason = list(reason)

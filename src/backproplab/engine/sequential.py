@@ -12,6 +12,7 @@ import copy
 import numpy as np
 
 from ..errors import BackproplabError
+from ..nn.layer import declared_shapes
 from .seeds import dropout_rng, model_rngs
 
 
@@ -21,19 +22,21 @@ class Sequential:
     forward: x (n, n_in) or (k, n, n_in) → output (k, n, n_out) — or images (n, C, H, W) or
     (k, n, C, H, W) when the first layer takes images.  backward: the chain rule, layer by layer
     from the top, each layer adding its parameters' gradients into ``grads``; it stops at the
-    first layer with parameters, since nothing below it has any to learn.
+    lowest layer with parameters, since nothing below it has any to learn.
 
-    A layer has ``forward(x)`` and ``backward(grad_out)``. A layer with parameters also has
-    ``param_shapes()`` ({name: shape of one network's array}), ``bind(params, grads)`` (views
-    with the model axis), ``initialize(rng, **arrays)`` (fills one network's arrays, passed by
-    name), and the flags ``fresh`` and ``input_grad`` (see :class:`~backproplab.layers.Dense`).
+    Any layer that keeps the contract of :mod:`backproplab.nn.layer` may be used — forward and
+    backward, and for one with parameters param_shapes, bind and initialize — whatever its
+    class; one that breaks it is refused here, with the reason. ``zero_grad()`` sets every
+    gradient to 0, so that backward's ``+=`` starts from nothing. ``initialize(seeds)`` draws
+    each network's starting weights from its own seed.
 
     ``training`` says whether layers that behave differently in training (Dropout) are in
     training mode; ``train_mode(True)`` turns it on, and it is off after construction, after
-    :func:`~backproplab.training.train` and inside ``evaluating()``.
+    :func:`~backproplab.engine.trainer.train` and inside ``evaluating()``.
     """
 
     training = False
+    seeds = None  # set by initialize(seeds)
 
     def __init__(self, layers, n_models=1, dtype=np.float64):
         self.layers = list(layers)
@@ -43,21 +46,21 @@ class Sequential:
         self.dtype = np.dtype(dtype)
         self._layout = []  # (layer, name, shape, start, stop) for every parameter array
         size = 0
-        for layer in self.layers:
-            for name, shape in getattr(layer, "param_shapes", dict)().items():
+        for position, layer in enumerate(self.layers, 1):
+            for name, shape in declared_shapes(layer, position).items():
                 n = int(np.prod(shape))
-                self._layout.append((layer, name, tuple(shape), size, size + n))
+                self._layout.append((layer, name, shape, size, size + n))
                 size += n
         self.params = np.zeros((self.k, size), self.dtype)
         self.grads = np.zeros((self.k, size), self.dtype)
         self._bind()
-        if self._with_params:  # its input is the data, or made from it: no gradient needed
-            self._with_params[0].input_grad = False
-        first = self.layers.index(self._with_params[0]) if self._with_params else len(self.layers)
+        with_params = [layer for layer, *_ in self._views]
+        if with_params and hasattr(with_params[0], "input_grad"):
+            with_params[0].input_grad = False  # its input is the data: no dL/dx needed
+        first = self.layers.index(with_params[0]) if with_params else len(self.layers)
         self._backward_layers = self.layers[first:][::-1]
 
     def _bind(self):
-        self._with_params = [layer for layer in self.layers if hasattr(layer, "fresh")]
         views = {}
         for layer, name, shape, start, stop in self._layout:
             p = self.params[:, start:stop].reshape((self.k, *shape))
@@ -69,6 +72,12 @@ class Sequential:
         for layer, p, g in views.values():
             layer.bind(p, g)
         self._views = list(views.values())  # (layer, its parameters, its gradients)
+        # The built-in layers with parameters (Dense, Conv2D) can *write* their next gradient
+        # instead of adding it to zeros (flag ``fresh``): the same numbers, one pass fewer.
+        # Training uses that; every other layer's gradients are zeroed (see _clear_grads).
+        self._writers = [layer for layer, *_ in self._views if hasattr(layer, "fresh")]
+        self._zeroed = [g for layer, _, grads in self._views if not hasattr(layer, "fresh")
+                        for g in grads.values()]
 
     def __setstate__(self, state):
         """After unpickling or ``copy.deepcopy`` the layers' parameter arrays are copies of
@@ -88,6 +97,7 @@ class Sequential:
         seeds = list(seeds)
         if len(seeds) != self.k:
             raise ValueError(f"{self.k} networks need {self.k} seeds, got {len(seeds)}")
+        self.seeds = seeds
         for m, seed in enumerate(seeds):
             rng, _ = model_rngs(seed)
             for layer, params, _ in self._views:  # each fills network m's arrays, W=…, b=…
@@ -130,10 +140,18 @@ class Sequential:
         return grad_out
 
     def zero_grad(self):
-        """Start the gradients afresh: the next backward writes them rather than adding to them
-        (``grads`` holds stale numbers until it runs)."""
-        for layer in self._with_params:
+        """Set every gradient to 0: the next backward adds into zeros."""
+        self.grads.fill(0.0)
+        for layer in self._writers:
+            layer.fresh = True  # adding to 0 or writing: the same numbers
+
+    def _clear_grads(self):
+        """What zero_grad does, as training does it every step: the built-in layers write their
+        next gradient (``fresh``) instead of adding it to zeros; other layers' are zeroed."""
+        for layer in self._writers:
             layer.fresh = True
+        for g in self._zeroed:
+            g.fill(0.0)
 
     def select(self, index):
         """A copy of the networks ``index`` (a sequence of positions in the stack)."""

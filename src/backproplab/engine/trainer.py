@@ -4,31 +4,214 @@ Training one network is the k = 1 case of the same code. Each network in a stack
 numbers (matmul, the losses' reductions and the optimizers all work per network), so a network
 trained in a stack ends bit for bit where it ends alone. A network that diverges, or reaches
 ``stop_at_loss``, is taken out of the working stack; the others go on unaffected.
+
+A :class:`Trainer` owns everything a run carries from one epoch to the next — the optimizer's
+state, the epoch counter (and so the schedule's position), each network's mini-batch order and
+the history — so ``run(n)`` may be called again and again: three ``run(1000)`` are one
+``train(…, epochs=3000)``, bit for bit. Its state goes into a checkpoint and comes back.
 """
 
 import math
 import signal
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import BackproplabError
-from ..nn.losses import class_labels, get_loss
 from ..nn.optimizers import get_optimizer
 from ..nn.schedules import Constant, get_schedule
-from .history import Progress, _Recorder
-from .metrics import accuracy, multiclass_accuracy
+from .checkpoint import restore_state, trainer_state
+from .history import Progress, Recorder
 from .seeds import model_rngs
+from .trainingdata import TrainingData, loss_for
 
 
-def _as_float_array(a, dtype, what):
-    try:
-        a = np.asarray(a, dtype=dtype)
-    except (TypeError, ValueError):
-        raise BackproplabError(f"{what} must be numeric") from None
-    return a
+class Trainer:
+    """Trains ``model`` (a Sequential, an MLP or a CNN, possibly a stack of k) in place.
+
+    The settings are :func:`train`'s; ``epochs`` is the length of the whole run, which a
+    schedule (the cosine's default T_max) needs. ``callback(progress)`` is called every
+    ``every`` epochs with a :class:`Progress`: the epochs done, the working stack (its
+    parameters, and the gradients of its last update) and the history so far — views, not
+    copies, valid until training goes on.
+    """
+
+    def __init__(self, model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000,
+                 batch_size=None, stop_at_loss=None, schedule=None, callback=None, every=None,
+                 **hyper):
+        self.epochs = int(epochs)
+        if self.epochs < 0:
+            raise BackproplabError(f"epochs must be >= 0, got {epochs}")
+        if batch_size is not None and int(batch_size) < 1:
+            raise BackproplabError(f"the batch size must be >= 1, got {batch_size}")
+        self.model = model
+        self.loss_fn = loss_for(model, loss)
+        self.data = TrainingData(model, x, y, self.loss_fn)
+        self.opt = get_optimizer(optimizer, [model.params], [model.grads], lr, **hyper)
+        schedule = get_schedule(schedule)
+        self.schedule = None if type(schedule) is Constant else schedule  # nothing to do
+        if batch_size is not None and int(batch_size) >= self.data.n:
+            batch_size = None  # one batch holding everything is full batch
+        self.batch_size = None if batch_size is None else int(batch_size)
+        seeds = model.seeds if model.seeds is not None else range(model.k)
+        self.orders = [model_rngs(s)[1] for s in seeds] if self.batch_size else None
+        self.stop_at_loss = stop_at_loss
+        self.callback, self.every = callback, every
+        self.settings = {"loss": self.loss_fn.name, "optimizer": optimizer,
+                         "batch_size": self.batch_size, "epochs": self.epochs,
+                         "schedule": repr(schedule), "stop_at_loss": stop_at_loss}
+        self.epoch = 0
+        self.seconds = 0.0
+        self.record = Recorder(model.k)
+        self._stop = threading.Event()
+        self._stack(model, np.arange(model.k))
+
+    def _stack(self, work, active):
+        """Train ``work``, holding networks ``active`` of the model, from now on."""
+        self.work, self.active = work, active
+        self.xs, self.ys = self.data.of(active) if work is not self.model else (self.data.x,
+                                                                                self.data.y)
+        self.labels = self.data.labels(self.ys)  # compared with the predictions every epoch
+        self.flat = work.params.reshape(-1)  # a view, for the check of every epoch
+
+    def stop(self):
+        """Stop at the end of the current epoch; safe to call from another thread."""
+        self._stop.set()
+
+    def run(self, epochs=None):
+        """Train ``epochs`` more epochs (default: up to the run's ``epochs``) and return the
+        :class:`History` so far, the networks still training evaluated on the training set.
+        Ctrl-C, or :meth:`stop`, ends it cleanly between two epochs (``interrupted``)."""
+        target = self.epochs if epochs is None else self.epoch + int(epochs)
+        model, started, interrupted = self.model, time.perf_counter(), False
+        self._stop.clear()
+        if self.work is not model:  # the caller may have changed the model between runs
+            self.work.params[...] = model.params[self.active]
+        model.train_mode(True)
+        self.work.train_mode(True)
+        try:
+            with np.errstate(all="ignore"), _SigintFlag() as sigint:
+                while self.epoch < target and len(self.active):
+                    if sigint.raised or self._stop.is_set():
+                        interrupted = True
+                        break
+                    self._epoch()
+                if self.work is not model:
+                    model.params[self.active] = self.work.params
+                model.train_mode(False)
+                self.seconds += time.perf_counter() - started
+                return self.history(interrupted)
+        finally:
+            model.train_mode(False)
+
+    def history(self, interrupted=False):
+        """The History so far (see :meth:`run`)."""
+        with np.errstate(all="ignore"), self.model.evaluating():
+            return self.record.history(self.model, self.loss_fn, self.data, self.active,
+                                       self.epoch, interrupted, self.seconds)
+
+    def _epoch(self):
+        e, opt, full_batch = self.epoch, self.opt, self.batch_size is None
+        if self.schedule is not None:  # epoch e trains with lr(e), from each network's lr₀
+            opt.set_lr(self.schedule.lr(opt.initial_lr, e, self.epochs))
+        if full_batch:  # look at the loss before updating, so a stopped network is as seen
+            L, acc = self._forward(self.xs, self.ys, self.labels)
+        else:
+            L, acc = self._minibatch_epoch()
+        # One scalar tells whether any loss or parameter of the stack is NaN or infinite: the
+        # sum of squares p·p, one BLAS pass. A false alarm (squares beyond 1e308) costs one
+        # exact check in retire().
+        healthy = math.isfinite(sum(L.tolist()) + np.dot(self.flat, self.flat))
+        finished = None if self.stop_at_loss is None else L <= self.stop_at_loss
+        if not healthy or (finished is not None and finished.any()):
+            done = e if full_batch else e + 1
+            keep = self.record.retire(self.work, self.active, L, acc, e, done, finished)
+            if len(keep) < len(self.active):
+                self._compact(keep)
+                if len(self.active) == 0 or full_batch:
+                    return  # (full batch) redo this epoch's forward pass for those left
+                L, acc = L[keep], acc[keep]
+        self.record.row(e, self.active, L, acc)
+        if full_batch:
+            self._update()
+        self.epoch = e = e + 1
+        if self.callback is not None and self.every and e % self.every == 0:
+            self.callback(Progress(e, self.work, self.active, self.record.loss[:e],
+                                   self.record.acc[:e]))
+
+    def _forward(self, x, y, labels):
+        """The forward pass and the loss: one loss and one accuracy per network."""
+        L = self.loss_fn.forward(self.work.forward(x), y)
+        return L, self.data.score(self.loss_fn.proba, labels)
+
+    def _update(self):
+        """The backward pass from the loss of the last forward pass, then one optimizer step."""
+        self.work._clear_grads()
+        self.work.backward(self.loss_fn.backward())
+        self.opt.step()
+
+    def _minibatch_epoch(self):
+        """One pass over the data in shuffled mini-batches (each network its own order); the
+        sample-weighted means of the batch losses and accuracies, each before its update."""
+        orders = [self.orders[i] for i in self.active]
+        total_loss = total_acc = 0.0
+        for xb, yb, b in self.data.batches(self.xs, self.ys, self.batch_size, orders):
+            L, acc = self._forward(xb, yb, yb)
+            self._update()
+            total_loss = total_loss + L * b
+            total_acc = total_acc + acc * b
+        return total_loss / self.data.n, total_acc / self.data.n
+
+    def _compact(self, keep):
+        """Go on with the networks at positions ``keep`` of the working stack, in a new, smaller
+        one; the others' weights are copied back into the model as they are."""
+        model = self.model
+        if self.work is not model:
+            model.params[self.active] = self.work.params
+        active = self.active[keep]
+        if len(active) == 0:
+            self._stack(model, active)
+            return
+        work = model.select(active)
+        work.train_mode(model.training)
+        self.opt = self.opt.select(keep, [work.params], [work.grads])
+        self._stack(work, active)
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def state(self):
+        """Everything needed to go on later, as (arrays, JSON data): see engine.checkpoint."""
+        return trainer_state(self)
+
+    def restore(self, arrays, meta):
+        """Take up a run where :meth:`state` left it; the settings must be the same."""
+        restore_state(self, arrays, meta)
+
+
+def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_size=None,
+          stop_at_loss=None, callback=None, callback_every=None, schedule=None, **hyper):
+    """Train ``model`` (a Sequential, an MLP or a CNN, possibly a stack of k) in place.
+
+    x: (n, *in_shape) shared by every network — (n, n_in) for an MLP, images (n, C, H, W) for
+    a CNN — or (k, n, *in_shape), one data set per network.
+    y: for the mse and bce losses 0/1 labels, (n,), (n, 1) or (k, n, 1); for the ce loss
+    (softmax output) class labels 0…K−1, (n,) or (k, n).
+    ``loss`` defaults to ce for a softmax output and mse otherwise; a bare Sequential needs it
+    named (mse on its last layer's output; bce and ce take that output as logits).
+    lr and the optimizer's settings (``momentum``, ``weight_decay``, …) are scalars or one value
+    per network; ``l1`` adds l1 · Σ|p| over all parameters to the loss that is minimised.
+    ``schedule`` (a name or a :mod:`backproplab.nn.schedules` object; None: constant) sets each
+    epoch's learning rate from ``lr``. Full batch by default (one update per epoch);
+    ``batch_size`` trains on mini-batches, shuffled each epoch from each network's own seed.
+    Dropout is on while training and off for the final evaluation; the model is left in
+    evaluation mode. ``callback(progress)`` is called every ``callback_every`` epochs (see
+    :class:`Trainer`). Returns a :class:`History` with a model axis.
+    """
+    trainer = Trainer(model, x, y, loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
+                      batch_size=batch_size, stop_at_loss=stop_at_loss, schedule=schedule,
+                      callback=callback, every=callback_every, **hyper)
+    return trainer.run()
 
 
 class _SigintFlag:
@@ -52,193 +235,3 @@ class _SigintFlag:
     def __exit__(self, *exc):
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
-
-
-def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_size=None,
-          stop_at_loss=None, callback=None, callback_every=None, schedule=None, **hyper):
-    """Train ``model`` (an MLP or CNN, possibly a stack of k networks) in place.
-
-    x: (n, *in_shape) shared by every network — (n, n_in) for an MLP, images (n, C, H, W) for
-    a CNN — or (k, n, *in_shape), one data set per network.
-    y: for the mse and bce losses 0/1 labels, (n,), (n, 1) or (k, n, 1); for the ce loss
-    (softmax output) class labels 0…K−1, (n,) or (k, n).
-    ``loss`` defaults to ce for a softmax output and mse otherwise.
-    lr and the optimizer's settings (``momentum``, ``weight_decay``, …) are scalars or one value
-    per network; ``l1`` adds l1 · Σ|p| over all parameters to the loss that is minimised.
-    ``schedule`` (a name or a :mod:`backproplab.schedules` object; None: constant) sets each
-    epoch's learning rate from ``lr``. Full batch by default (one update per epoch);
-    ``batch_size`` trains on mini-batches, shuffled each epoch from each network's own seed.
-    Dropout is on while training (the model is in training mode) and off for the final
-    evaluation; the model is left in evaluation mode.
-    ``callback(progress)`` is called every ``callback_every`` epochs with a :class:`Progress`:
-    the epochs done, the working stack (with the gradients of its last update) and which
-    networks it holds. Returns a :class:`History` with a model axis.
-    """
-    epochs = int(epochs)
-    if epochs < 0:
-        raise BackproplabError(f"epochs must be >= 0, got {epochs}")
-    if batch_size is not None and int(batch_size) < 1:
-        raise BackproplabError(f"the batch size must be >= 1, got {batch_size}")
-    if loss is None:
-        loss = "ce" if model.output == "softmax" else "mse"
-    loss_fn = get_loss(loss, model.output)
-    x = model.check_inputs(x)
-    x_stacked = x.ndim == len(model.in_shape) + 2  # one data set per network
-    n = x.shape[-1 - len(model.in_shape)]
-    if loss_fn.multiclass:
-        y = class_labels(y, model.n_out, n)
-        y_stacked = y.ndim == 2
-        score = multiclass_accuracy
-    else:
-        y = _as_float_array(y, model.dtype, "the labels")
-        if y.ndim == 1:
-            y = y[:, None]
-        if y.ndim not in (2, 3) or y.shape[-2] != n:
-            raise BackproplabError(
-                f"inputs of shape {x.shape} and labels of shape {y.shape} do not match: "
-                "give x as (n, features) and y as (n,) or (n, 1)"
-            )
-        y_stacked = y.ndim == 3
-        score = accuracy
-    if y_stacked and y.shape[0] != model.k:
-        raise BackproplabError(f"per-network data needs a leading axis of {model.k}")
-    data = _Data(x, y, x_stacked, y_stacked, score)
-
-    opt = get_optimizer(optimizer, [model.params], [model.grads], lr, **hyper)
-    schedule = get_schedule(schedule)
-    if type(schedule) is Constant:
-        schedule = None  # nothing to do each epoch
-    k = model.k
-    record = _Recorder(k, epochs)
-    if batch_size is not None and int(batch_size) >= n:
-        batch_size = None  # one batch holding everything is full batch
-    orders = [model_rngs(seed)[1] for seed in model.seeds] if batch_size else None
-
-    work, active = model, np.arange(k)
-    xs, ys = x, y
-    labels = data.labels(ys)  # compared with the predictions every epoch
-    flat = work.params.reshape(-1)  # a view, for the check of every epoch
-    full_batch = batch_size is None
-    start = time.perf_counter()
-    model.train_mode(True)
-    with np.errstate(all="ignore"), _SigintFlag() as sigint, _evaluating_after(model):
-        epoch = 0
-        next_callback = callback_every if callback and callback_every else -1
-        while epoch < epochs:
-            if sigint.raised:
-                record.interrupted = True
-                break
-            if schedule is not None:  # epoch e trains with lr(e), from each network's own lr₀
-                opt.set_lr(schedule.lr(opt.initial_lr, epoch, epochs))
-            if full_batch:  # look at the loss before updating, so a stopped network is as seen
-                L, acc = _forward(work, loss_fn, xs, ys, labels, score)
-            else:
-                L, acc = _minibatch_epoch(work, loss_fn, opt, xs, ys, int(batch_size),
-                                          [orders[i] for i in active], data)
-            # One scalar tells whether any loss or parameter of the stack is NaN or infinite: the
-            # sum of squares p·p, one BLAS pass (.sum() adds pairwise, ten times the instructions).
-            # A false alarm — squares beyond 1e308 — costs one exact check in retire().
-            healthy = math.isfinite(sum(L.tolist()) + np.dot(flat, flat))
-            finished = None if stop_at_loss is None else L <= stop_at_loss
-            if not healthy or (finished is not None and finished.any()):
-                done = epoch if full_batch else epoch + 1
-                keep = record.retire(work, active, L, acc, epoch, done, finished)
-                if len(keep) < len(active):
-                    work, opt, active, xs, ys = _compact(model, work, opt, active, keep, data)
-                    labels, flat = data.labels(ys), work.params.reshape(-1)
-                    if len(active) == 0:
-                        break
-                    if full_batch:
-                        continue  # redo this epoch's forward pass for the networks left
-                    L, acc = L[keep], acc[keep]
-            record.row(epoch, active, L, acc)
-            if full_batch:
-                _update(work, loss_fn, opt)
-            epoch += 1
-            if epoch == next_callback:
-                next_callback += callback_every
-                callback(Progress(epoch, work, active, record.loss[:epoch], record.acc[:epoch]))
-        if work is not model:
-            model.params[active] = work.params
-        model.train_mode(False)
-        record.finish(model, loss_fn, data, active, epoch)
-    record.seconds = time.perf_counter() - start
-    return record.history()
-
-
-@dataclass
-class _Data:
-    """The training data, checked: whether x and y have a leading model axis (one data set per
-    network), and the accuracy that fits the labels."""
-
-    x: np.ndarray
-    y: np.ndarray
-    x_stacked: bool
-    y_stacked: bool
-    score: object  # accuracy(proba, labels) or multiclass_accuracy(proba, labels)
-
-    def labels(self, y):
-        """What the predictions are compared with: y ≥ 0.5 for 0/1 labels, classes as they are."""
-        return y if self.score is multiclass_accuracy else y >= 0.5
-
-    def of(self, active):
-        """x and y of the networks ``active`` of the original stack."""
-        return (self.x[active] if self.x_stacked else self.x,
-                self.y[active] if self.y_stacked else self.y)
-
-
-class _evaluating_after:
-    """Puts the model back in evaluation mode however training ends (an exception included)."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.model.train_mode(False)
-
-
-def _forward(work, loss_fn, x, y, labels=None, score=accuracy):
-    """The forward pass and the loss: one loss and one accuracy per network."""
-    L = loss_fn.forward(work.forward(x), y)
-    return L, score(loss_fn.proba, y if labels is None else labels)
-
-
-def _update(work, loss_fn, opt):
-    """The backward pass from the loss of the last forward pass, then one optimizer step."""
-    work.zero_grad()
-    work.backward(loss_fn.backward())
-    opt.step()
-
-
-def _minibatch_epoch(work, loss_fn, opt, x, y, batch_size, orders, data):
-    """One pass over the data in shuffled mini-batches (each network its own order); returns
-    the sample-weighted mean of the batch losses and accuracies, each from before its update."""
-    n = x.shape[1] if data.x_stacked else len(x)
-    perm = np.stack([rng.permutation(n) for rng in orders])  # (k, n)
-    rows = np.arange(len(orders))[:, None]
-    total_loss = total_acc = 0.0
-    for start in range(0, n, batch_size):
-        idx = perm[:, start:start + batch_size]
-        xb = x[rows, idx] if data.x_stacked else x[idx]  # (k, b, …): each network its batch
-        yb = y[rows, idx] if data.y_stacked else y[idx]
-        L, acc = _forward(work, loss_fn, xb, yb, None, data.score)
-        _update(work, loss_fn, opt)
-        total_loss = total_loss + L * idx.shape[1]
-        total_acc = total_acc + acc * idx.shape[1]
-    return total_loss / n, total_acc / n
-
-
-def _compact(model, work, opt, active, keep, data):
-    """Take the networks at positions ``keep`` of the working stack into a new, smaller one;
-    the others' weights are copied back into ``model`` as they are."""
-    if work is not model:
-        model.params[active] = work.params
-    active = active[keep]
-    if len(active) == 0:
-        return model, opt, active, data.x, data.y
-    new = model.select(active)
-    opt = opt.select(keep, [new.params], [new.grads])
-    return new, opt, active, *data.of(active)
