@@ -299,7 +299,7 @@ def test_curves_are_nan_after_a_network_stops_and_a_repeated_network_trains_once
         return train_group(group, *args)
 
     train_group = sweep.train_group
-    monkeypatch.setattr(sweep, "train_group", counting)
+    monkeypatch.setattr(sweep.running, "train_group", counting)  # where run() finds it
     result = sweep.run(configs, jobs=1, progress=False)
     assert sorted(trained) == [0, 1, 2]
     assert result.loss.shape == result.accuracy.shape == (4, 50)

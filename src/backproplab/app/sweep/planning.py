@@ -1,0 +1,147 @@
+"""Stacks: which networks of a sweep train together, and training one such stack.
+
+Networks that share everything but seed, data seed, lr, momentum, weight decay and L1 penalty
+train as one stack (:func:`backproplab.engine.trainer.train`), bit for bit as they would alone
+(a learning-rate schedule is shared, each network scaling its own lr). A stack too big for
+memory, or too big to leave the other workers idle, is split.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...data.datasets import FIXED
+
+PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1")  # may differ in a stack
+MAX_FLOATS_PER_STACK = 24_000_000  # about 200 MB of float64 working arrays per stack
+
+
+def _stack_key(cfg):
+    d = cfg.to_dict()
+    for name in PER_NETWORK:
+        d.pop(name)
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(d.items()))
+
+
+@dataclass
+class Group:
+    """Networks that train as one stack: their configurations and their places in the sweep."""
+
+    configs: list
+    index: list
+
+    @property
+    def first(self):
+        return self.configs[0]
+
+
+def plan(configs, jobs=1):
+    """Group the configurations into stacks, split where memory or parallelism asks."""
+    groups = {}
+    for i, cfg in enumerate(configs):
+        groups.setdefault(_stack_key(cfg), []).append(i)
+    out = []
+    for index in groups.values():
+        cfg = configs[index[0]]
+        per_network = _floats_per_network(cfg)
+        size = max(1, min(len(index), MAX_FLOATS_PER_STACK // per_network))
+        work = len(index) * per_network * max(cfg.epochs, 1)
+        if jobs > 1 and work > 2e9:  # a big stack: give every worker a share
+            size = min(size, math.ceil(len(index) / jobs))
+        for start in range(0, len(index), size):
+            part = index[start:start + size]
+            out.append(Group([configs[i] for i in part], part))
+    # largest first, so the parallel pool finishes together
+    out.sort(key=lambda g: -len(g.index) * _floats_per_network(g.first) * max(g.first.epochs, 1))
+    return out
+
+
+def _floats_per_network(cfg):
+    sizes = [2, *cfg.hidden, 1]
+    params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    n = cfg.n or 100
+    return 4 * params + 6 * n * sum(sizes)
+
+
+def train_group(group, grad_norm_every=None):
+    """Train one stack; returns (index, per-network metrics, loss curves, accuracy curves,
+    gradient norms or None). With ``grad_norm_every`` = K, the Frobenius norm of each layer's
+    weight gradient is recorded every K epochs: (networks, epochs // K, layers)."""
+    from ...engine.trainer import train
+    from ...models.mlp import MLP
+    from ..factory import load_data, start_from
+
+    cfgs = group.configs
+    first = cfgs[0]
+    data_seeds = [c.seed if c.data_seed is None else c.data_seed for c in cfgs]
+    if first.data in FIXED or first.data.lower().endswith(".csv") or len(set(data_seeds)) == 1:
+        x, y, _ = load_data(first)  # one data set for the whole stack
+    else:
+        loaded = [load_data(c)[:2] for c in cfgs]
+        x = np.stack([a for a, _ in loaded])
+        y = np.stack([b for _, b in loaded])
+    net = MLP(x.shape[-1], hidden=first.hidden, activation=first.activation, output=first.output,
+              seed=[c.seed for c in cfgs], dtype=first.dtype)
+    if first.init:
+        start_from(net, first.init)
+    hyper = {}
+    for name in ("momentum", "weight_decay", "l1"):
+        values = [getattr(c, name) for c in cfgs]
+        if any(v is not None for v in values):
+            default = _default_hyper(first.optimizer, name)
+            hyper[name] = [default if v is None else v for v in values]
+    norms, record = None, None
+    if grad_norm_every:
+        layers = len(net.dense_layers)
+        norms = np.full((net.k, first.epochs // grad_norm_every, layers), np.nan)
+
+        def record(p):
+            t = p.epochs // grad_norm_every - 1
+            for j, layer in enumerate(p.model.dense_layers):
+                norms[p.active, t, j] = np.sqrt(np.sum(layer.dW * layer.dW, axis=(1, 2)))
+
+    history = train(net, x, y, loss=first.loss, optimizer=first.optimizer,
+                    lr=[c.lr_value for c in cfgs], epochs=first.epochs,
+                    batch_size=first.batch_size, stop_at_loss=first.stop_at_loss,
+                    callback=record, callback_every=grad_norm_every,
+                    schedule=first.lr_schedule(), **hyper)
+    test_acc = _test_accuracy(net, cfgs) if first.test_n else [None] * net.k
+    metrics = []
+    for m in range(net.k):
+        acc = history.accuracy[:, m]
+        hit = np.flatnonzero(acc == 1.0)
+        if hit.size:
+            epoch_100 = int(hit[0])
+        elif history.final_accuracy[m] == 1.0:
+            epoch_100 = int(history.epochs_run[m])
+        else:
+            epoch_100 = None
+        metrics.append({
+            "final_loss": float(history.final_loss[m]),
+            "final_accuracy": float(history.final_accuracy[m]),
+            "epochs_run": int(history.epochs_run[m]),
+            "epoch_100": epoch_100,
+            "diverged": bool(history.diverged[m]),
+            "diverged_epoch": int(history.diverged_epoch[m]) if history.diverged[m] else None,
+            "test_accuracy": None if history.diverged[m] else test_acc[m],
+        })
+    return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy(), norms
+
+
+def _test_accuracy(net, cfgs):
+    """Each network's accuracy on its own fresh sample (drawn from its data seed)."""
+    from ..factory import load_test_data
+
+    samples = [load_test_data(c) for c in cfgs]
+    x = np.stack([a for a, _ in samples])
+    y = np.stack([b for _, b in samples])
+    pred = net.predict(x)
+    pred = pred[None] if net.k == 1 else pred
+    return [float(v) for v in np.mean(pred == y, axis=(1, 2))]
+
+
+def _default_hyper(optimizer, name):
+    from ...nn.optimizers import OPTIMIZERS
+
+    return OPTIMIZERS[optimizer].defaults[name]
