@@ -310,6 +310,7 @@ def test_hidden_units_paragraphs_follow_the_facts(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from backproplab.app.document import Document
+    from backproplab.app.report import results
 
     for data in ("linear", "xor"):
         (tmp_path / data).mkdir()
@@ -318,10 +319,10 @@ def test_hidden_units_paragraphs_follow_the_facts(tmp_path, monkeypatch):
     runs = {data: SimpleNamespace(net=net, x=None, y=np.zeros((n, 1)), out=str(tmp_path / data))
             for data, n in (("linear", 100), ("xor", 21))}
     facts = {"linear": [(3, 1.0, 10), (1, 1.0, 10)], "xor": [(7, 16 / 21, 10), (0, 1.0, 10)]}
-    monkeypatch.setattr(report, "best_units",
+    monkeypatch.setattr(results, "best_units",
                         lambda net, x, y: facts["xor" if len(y) == 21 else "linear"])
     doc = Document("t")
-    report._hidden_units(doc, str(tmp_path), runs)
+    results._hidden_units(doc, str(tmp_path), runs)
     md = doc.markdown()
     assert "![What each hidden unit detects (linear).](linear/neurons.png)" in md
     assert ("h1.8 (best of 10) classifies 76%; h2.1 (best of 10) classifies 100% of the 21 "

@@ -1,0 +1,124 @@
+"""``backproplab report``: the whole lab in one command.
+
+1. Results: the lab's network on the linear and the XOR data — training log, per-sample test
+   table, loss and accuracy, learning curve, ground truth beside prediction, decision boundary,
+   a diagram of the trained network and an animation of the boundary while it trains.
+2. Discussion: the sweep files shipped in ``backproplab/experiments`` (learning rates, hidden
+   units, no activations, optimizers, activations, losses, vanishing gradients,
+   generalisation), each over many seeds, as curves, tables and paragraphs written from the
+   measured numbers.
+3. CNN against MLP on the handwritten digits (when scikit-learn, which holds them, is there).
+4. The settings of every experiment and the command that reproduces the report.
+
+The sections live one to a module: ``results``, ``discussion`` (its words in ``prose``),
+``digits`` and ``settings`` (which also loads the experiment files); this module runs them in
+order.
+"""
+
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from ... import __version__
+from .. import sweep
+from ..document import Document
+from .digits import DIGITS_TITLE, QUICK_DIGITS_EPOCHS, _digits, digits_configs
+from .discussion import _discussion, collapse
+from .prose import DATA_TITLES, describe, setting_label, summarise, table_rows
+from .results import _explained_step, _results, best_units
+from .settings import EXPERIMENTS, QUICK, _settings, experiment_file, load_experiments
+
+__all__ = [
+    "DATA_TITLES", "DIGITS_TITLE", "EXPERIMENTS", "QUICK", "QUICK_DIGITS_EPOCHS", "Steps",
+    "best_units", "build", "collapse", "describe", "digits_configs", "experiment_file",
+    "load_experiments", "setting_label", "summarise", "table_rows",
+]
+
+GRAD_RECORDS = 100  # gradient-norm records per run
+
+
+class Steps:
+    """One progress bar over the report's steps (on a terminal)."""
+
+    def __init__(self, total, enabled):
+        self.bar, self.total = None, total
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="step", leave=False, file=sys.stderr)
+
+    def done(self, n=1):
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def reach(self, n):
+        if self.bar is not None and self.bar.n < n:
+            self.bar.update(n - self.bar.n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def build(out, quick=False, jobs=None, experiments=None, progress=True):
+    """Run the lab and write ``out/report.md`` and ``out/report.html``; returns their paths
+    and the seconds it took."""
+    started = time.perf_counter()
+    os.makedirs(os.path.join(out, "figures"), exist_ok=True)
+    exps = load_experiments(experiments, quick)
+    everything = [c for _, _, configs in exps.values() for c in configs]
+    steps = Steps(total=len(everything) + 5 + 2 * len(EXPERIMENTS), enabled=progress)
+    try:
+        doc = Document("Back Propagation — the lab, measured")
+        doc.paragraph(
+            f"Written by backproplab {__version__} (NumPy {np.__version__}). Every number, "
+            "figure and sentence below comes from the runs made while writing it.")
+        # The sweeps run in worker processes while this one trains and draws the Results.
+        with ThreadPoolExecutor(1) as background:
+            sweeps = background.submit(sweep.run, everything, jobs=jobs, progress=False,
+                                       on_done=steps.done,
+                                       grad_norm_every=_grad_every(everything))
+            _results(doc, out, quick, steps)
+            _explained_step(doc)
+            result = sweeps.result()
+        steps.reach(steps.total - 2 * len(EXPERIMENTS) - 2)  # duplicates were trained once
+        by_experiment, start = {}, 0
+        for name, (_, _, configs) in exps.items():
+            by_experiment[name] = _slice(result, start, start + len(configs))
+            start += len(configs)
+        doc.heading("Discussion")
+        doc.paragraph(
+            "Each experiment trains every setting on both data sets from many seeds (the seed "
+            "draws the initial weights and, for the linear data, the 100 points). Curves show "
+            "the median loss over seeds and the band between the 10th and 90th percentile; "
+            "× marks a run that diverged. *Solved* counts the seeds whose network classifies "
+            "every training point correctly at the end.")
+        for name, title, keys in EXPERIMENTS:
+            _discussion(doc, out, name, title, keys, by_experiment[name], exps[name][2], steps)
+        # after the sweeps, not beside them: the CNN's many small matrix products slow down
+        # several-fold when their BLAS threads share the two cores with the sweep's workers
+        _digits(doc, out, quick)
+        steps.done()
+        _settings(doc, exps, quick, experiments)
+        seconds = time.perf_counter() - started
+        doc.paragraph(f"The report took {seconds:.1f} s to make.")
+        paths = doc.write(out)
+        steps.done()
+    finally:
+        steps.close()
+    return paths, time.perf_counter() - started
+
+
+def _grad_every(configs):
+    epochs = max((c.epochs for c in configs), default=1)
+    return max(1, epochs // GRAD_RECORDS)
+
+
+def _slice(result, a, b):
+    return sweep.SweepResult(result.configs[a:b], result.metrics[a:b], result.loss[a:b],
+                             result.accuracy[a:b],
+                             None if result.grad_norms is None else result.grad_norms[a:b],
+                             result.grad_norm_every)
