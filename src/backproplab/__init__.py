@@ -10,10 +10,10 @@
 from .data import datasets
 from .engine.history import History
 from .engine.sequential import Sequential
-from .engine.trainer import train
+from .engine.trainer import Trainer, train
 from .errors import BackproplabError
 from .models.cnn import CNN
 from .models.mlp import MLP
 
 __version__ = "0.1.0"
-__all__ = ["MLP", "CNN", "Sequential", "History", "train", "datasets", "BackproplabError"]
+__all__ = ["MLP", "CNN", "Sequential", "History", "Trainer", "train", "nn", "datasets", "BackproplabError"]
