@@ -7,14 +7,11 @@ so each figure avoids what is slow in matplotlib: no ``contourf`` per frame, lon
 to a few hundred points, weight lines drawn as one collection.
 """
 
-import contextlib
 import math
-import os
-import tempfile
 
 import numpy as np
 
-from ..files import _umask
+from ..files import atomic_path
 from .plotting import CLASS_COLOURS, _pyplot, save
 
 DPI = 100
@@ -175,13 +172,9 @@ def boundary_animation(frames, x, y, path, fps=8):
     ax.set(xlabel="x₁", ylabel="x₂")
     heading = ax.set_title("", fontsize=10)
 
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                               prefix=f".{os.path.basename(path)}.", suffix=".gif")
-    os.close(fd)
     writer, contour = PillowWriter(fps=fps), None
     try:
-        with writer.saving(fig, tmp, dpi=DPI):
+        with atomic_path(path, suffix=".gif") as tmp, writer.saving(fig, tmp, dpi=DPI):
             for epoch, loss, accuracy, xx, yy, proba in frames:
                 proba = np.reshape(proba, np.shape(xx))
                 image.set_data(proba)
@@ -191,12 +184,6 @@ def boundary_animation(frames, x, y, path, fps=8):
                 heading.set_text(
                     f"epoch {epoch} — loss {loss:.4g} — accuracy {100 * accuracy:.1f}%")
                 writer.grab_frame()
-        os.chmod(tmp, 0o666 & ~_umask())  # as files.atomic_open: mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
     finally:
         plt.close(fig)
 
