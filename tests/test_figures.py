@@ -257,6 +257,23 @@ def test_bar_pair_needs_a_value_per_category(tmp_path):
     assert_only(tmp_path)
 
 
+def test_a_png_is_written_atomically_with_the_usual_permissions(tmp_path, monkeypatch):
+    sweeps.bar_pair(["a"], [1.0], [0.5], tmp_path / "bars.png", "t")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert os.stat(tmp_path / "bars.png").st_mode & 0o777 == 0o666 & ~mask  # not 0600
+    from matplotlib.figure import Figure
+
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    with pytest.raises(OSError, match="disk full"):
+        sweeps.bar_pair(["a"], [1.0], [0.5], tmp_path / "bars.png", "t")
+    assert_png(tmp_path / "bars.png")  # the old figure, whole
+    assert_only(tmp_path, "bars.png")
+    plotting._pyplot().close("all")  # save closes a figure only once it is written
+
 
 # --- hidden_units ---------------------------------------------------------------------------
 
