@@ -9,7 +9,7 @@ import pytest
 
 from backproplab import MLP
 from backproplab.data import datasets
-from backproplab.figures import sweeps as figures
+from backproplab.figures import animation, network, plotting, sweeps, units
 from backproplab.figures.plotting import grid_over
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -28,13 +28,14 @@ def no_warnings():
 def drawn(monkeypatch):
     """The figures passed to ``save``, kept open for inspection after the PNG is written."""
     figs = []
-    real_save = figures.save
+    real_save = plotting.save
 
     def keep(fig, path, **kw):
         figs.append(fig)
         real_save(fig, path, **kw)
 
-    monkeypatch.setattr(figures, "save", keep)
+    for module in (network, sweeps, units):  # each imported save under its own name
+        monkeypatch.setattr(module, "save", keep)
     return figs
 
 
@@ -56,14 +57,14 @@ def assert_only(folder, *names):
 def test_network_diagram(tmp_path, hidden):
     acts = ["relu", "tanh", "sigmoid"][: len(hidden)]
     net = MLP(2, hidden=hidden, activation=acts, seed=[3, 4])  # a stack: network 0 is drawn
-    figures.network_diagram(net, tmp_path / "net.png")
+    network.network_diagram(net, tmp_path / "net.png")
     assert_png(tmp_path / "net.png")
     assert_only(tmp_path, "net.png")
 
 
 def test_network_diagram_labels_wide_layers_with_their_real_size(tmp_path, drawn):
     net = MLP(3, hidden=(500, 4), seed=0)
-    figures.network_diagram(net, tmp_path / "net.png", title="wide")
+    network.network_diagram(net, tmp_path / "net.png", title="wide")
     texts = [t.get_text() for t in drawn[0].axes[0].texts]
     assert "hidden 1\nsigmoid\n500 units (15 shown)" in texts
     assert "hidden 2\nsigmoid\n4 units" in texts and "output\nsigmoid\n1 unit" in texts
@@ -76,7 +77,7 @@ def test_network_diagram_of_a_diverged_network(tmp_path):
     net = MLP(2, hidden=(4, 4), seed=0)
     net.params[0, :5] = np.nan
     net.params[0, 5] = np.inf
-    figures.network_diagram(net, tmp_path / "net.png")
+    network.network_diagram(net, tmp_path / "net.png")
     assert_png(tmp_path / "net.png")
 
 
@@ -100,7 +101,7 @@ def boundary_frames(n):
 def test_boundary_animation_writes_one_gif_frame_per_frame(tmp_path):
     x, y, frames = boundary_frames(5)
     frames[-1] = (*frames[-1][:5], np.full(frames[-1][5].shape, np.nan))  # a diverged net
-    figures.boundary_animation(frames, x, y, tmp_path / "boundary.gif", fps=5)
+    animation.boundary_animation(frames, x, y, tmp_path / "boundary.gif", fps=5)
     path = tmp_path / "boundary.gif"
     with open(path, "rb") as f:
         assert f.read(6) in GIF
@@ -125,7 +126,7 @@ def test_boundary_animation_that_fails_leaves_the_old_file_and_no_temporary(tmp_
     (tmp_path / "boundary.gif").write_bytes(b"old")
     x, y, frames = boundary_frames(2)
     with pytest.raises(OSError, match="disk full"):
-        figures.boundary_animation(frames, x, y, tmp_path / "boundary.gif")
+        animation.boundary_animation(frames, x, y, tmp_path / "boundary.gif")
     assert (tmp_path / "boundary.gif").read_bytes() == b"old"
     assert_only(tmp_path, "boundary.gif")
 
@@ -133,7 +134,7 @@ def test_boundary_animation_that_fails_leaves_the_old_file_and_no_temporary(tmp_
 def test_boundary_animation_needs_frames(tmp_path):
     x, y = datasets.xor_easy()
     with pytest.raises(ValueError, match="at least one frame"):
-        figures.boundary_animation([], x, y, tmp_path / "b.gif")
+        animation.boundary_animation([], x, y, tmp_path / "b.gif")
     assert_only(tmp_path)
 
 
@@ -147,7 +148,7 @@ def test_summary_is_over_seeds_still_running_and_stops_below_half():
     curves[4, 4:] = np.nan
     curves[3, 6:] = np.inf  # a non-finite value counts as stopped too
     curves[2, 8:] = np.nan
-    epochs, median, lo, hi = figures._summarise(curves)
+    epochs, median, lo, hi = sweeps._summarise(curves)
     assert epochs.tolist() == list(range(10))
     # 6 seeds: median 3.5;  5: 3;  4: 2.5;  3 of 6 (half): 2;  2 of 6: no longer drawn
     np.testing.assert_allclose(median, [3.5] * 2 + [3.0] * 2 + [2.5] * 2 + [2.0] * 2
@@ -159,13 +160,13 @@ def test_summary_is_over_seeds_still_running_and_stops_below_half():
 
 
 def test_summary_thins_long_curves_keeping_both_ends():
-    epochs, median, _, _ = figures._summarise(np.ones((3, 100_000)))
-    assert len(epochs) <= figures.MAX_POINTS and epochs[0] == 0 and epochs[-1] == 99_999
+    epochs, median, _, _ = sweeps._summarise(np.ones((3, 100_000)))
+    assert len(epochs) <= sweeps.MAX_POINTS and epochs[0] == 0 and epochs[-1] == 99_999
     assert np.all(np.diff(epochs) > 0) and np.all(median == 1)
 
 
 def test_summary_of_runs_that_all_diverged_at_once_is_empty():
-    epochs, median, lo, hi = figures._summarise(np.full((4, 50), np.nan))
+    epochs, median, lo, hi = sweeps._summarise(np.full((4, 50), np.nan))
     assert len(epochs) == 50 and np.isnan(median).all() and np.isnan(lo).all()
 
 
@@ -183,7 +184,7 @@ def test_band_plot_with_diverged_runs(tmp_path, drawn):
                                                                      [0, 0, 0, 0])]),
         ("linear", [("steady", early, []), ("blown up", blown_up[:1], [0])]),
     ]
-    figures.band_plot(panels, tmp_path / "loss.png")
+    sweeps.band_plot(panels, tmp_path / "loss.png")
     assert_png(tmp_path / "loss.png")
     assert_only(tmp_path, "loss.png")
 
@@ -202,14 +203,14 @@ def test_band_plot_with_diverged_runs(tmp_path, drawn):
 
 def test_band_plot_linear_axis_when_values_are_not_positive(tmp_path, drawn):
     curves = np.linspace(-1, 1, 30)[None, :] + np.zeros((3, 1))
-    figures.band_plot([("accuracy", [("a", curves)])], tmp_path / "a.png", ylabel="margin")
+    sweeps.band_plot([("accuracy", [("a", curves)])], tmp_path / "a.png", ylabel="margin")
     assert drawn[0].axes[0].get_yscale() == "linear"
     assert_png(tmp_path / "a.png")
 
 
 def test_band_plot_many_series_take_a_sequential_ramp(tmp_path):
     series = [(f"lr {i}", np.ones((2, 20)) * (i + 1)) for i in range(14)]
-    figures.band_plot([("many", series)], tmp_path / "many.png")
+    sweeps.band_plot([("many", series)], tmp_path / "many.png")
     assert_png(tmp_path / "many.png")
 
 
@@ -223,7 +224,7 @@ def test_grad_norm_plot_grid_with_shared_log_axis(tmp_path, drawn):
         norms = np.exp(-np.arange(depth)[None, :] - epochs[:, None] / 100)
         norms[:10, 0] = 0.0  # a zero gradient cannot be drawn on log axes; must not break
         panels.append((f"depth {depth}", epochs, norms, [f"W{i + 1}" for i in range(depth)]))
-    figures.grad_norm_plot(panels, tmp_path / "grads.png")
+    sweeps.grad_norm_plot(panels, tmp_path / "grads.png")
     assert_png(tmp_path / "grads.png")
     assert_only(tmp_path, "grads.png")
     axes = drawn[0].axes
@@ -242,7 +243,7 @@ def test_grad_norm_plot_grid_with_shared_log_axis(tmp_path, drawn):
 @pytest.mark.parametrize("errors", [False, True])
 def test_bar_pair(tmp_path, drawn, errors):
     err = {"train_err": [0.0, 0.01, 0.05], "test_err": [0.02, 0.1, 0.0]} if errors else {}
-    figures.bar_pair(["linear", "xor", "circles"], [1.0, 1.0, 0.95], [0.99, 0.7, np.nan],
+    sweeps.bar_pair(["linear", "xor", "circles"], [1.0, 1.0, 0.95], [0.99, 0.7, np.nan],
                      tmp_path / "bars.png", "Generalisation", **err)
     assert_png(tmp_path / "bars.png")
     assert_only(tmp_path, "bars.png")
@@ -252,8 +253,26 @@ def test_bar_pair(tmp_path, drawn, errors):
 
 def test_bar_pair_needs_a_value_per_category(tmp_path):
     with pytest.raises(ValueError, match="2 categories need 2 train and 2 test values"):
-        figures.bar_pair(["a", "b"], [1.0, 1.0], [1.0], tmp_path / "bars.png", "t")
+        sweeps.bar_pair(["a", "b"], [1.0, 1.0], [1.0], tmp_path / "bars.png", "t")
     assert_only(tmp_path)
+
+
+def test_a_png_is_written_atomically_with_the_usual_permissions(tmp_path, monkeypatch):
+    sweeps.bar_pair(["a"], [1.0], [0.5], tmp_path / "bars.png", "t")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert os.stat(tmp_path / "bars.png").st_mode & 0o777 == 0o666 & ~mask  # not 0600
+    from matplotlib.figure import Figure
+
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    with pytest.raises(OSError, match="disk full"):
+        sweeps.bar_pair(["a"], [1.0], [0.5], tmp_path / "bars.png", "t")
+    assert_png(tmp_path / "bars.png")  # the old figure, whole
+    assert_only(tmp_path, "bars.png")
+    plotting._pyplot().close("all")  # save closes a figure only once it is written
 
 
 # --- hidden_units ---------------------------------------------------------------------------
@@ -273,7 +292,7 @@ def unit_maps(fig, clim=False):
 def test_hidden_units_draws_network_m_of_a_stack(tmp_path, drawn):
     x, y = datasets.xor_easy()
     net = MLP(2, hidden=(3, 2), activation=["tanh", "sigmoid"], seed=[0, 1, 2])
-    figures.hidden_units(net, x, y, tmp_path / "neurons.png", m=1, steps=20)
+    units.hidden_units(net, x, y, tmp_path / "neurons.png", m=1, steps=20)
     assert_png(tmp_path / "neurons.png")
     assert_only(tmp_path, "neurons.png")
     maps = unit_maps(drawn[0])
@@ -296,7 +315,7 @@ def test_hidden_units_draws_network_m_of_a_stack(tmp_path, drawn):
 def test_hidden_units_of_wide_and_deep_networks_stay_readable(tmp_path, drawn):
     x, y = datasets.xor_easy()
     net = MLP(2, hidden=(500, 3, 2, 2, 2, 4), activation="relu", seed=0)
-    figures.hidden_units(net, x, y, tmp_path / "neurons.png", steps=20, max_layers=4)
+    units.hidden_units(net, x, y, tmp_path / "neurons.png", steps=20, max_layers=4)
     assert_png(tmp_path / "neurons.png")
     fig = drawn[0]
     width, height = fig.get_size_inches()
@@ -320,26 +339,26 @@ def test_hidden_units_of_wide_and_deep_networks_stay_readable(tmp_path, drawn):
 def test_units_and_layers_to_show():
     a = np.array([[0.0, 5.0, 1.0, np.nan, 2.0],
                   [0.0, 0.0, 1.5, 9.0, 0.0]])  # spreads: 0, 5, 0.5, not finite, 2
-    assert figures.units_to_show(a, 2).tolist() == [1, 4]
-    assert figures.units_to_show(a, 3).tolist() == [1, 2, 4]
-    assert figures.units_to_show(a, 5).tolist() == [0, 1, 2, 3, 4]
-    assert figures.layers_to_show(3, 8).tolist() == [0, 1, 2]
-    assert figures.layers_to_show(10, 5).tolist() == [0, 1, 2, 8, 9]
+    assert units.units_to_show(a, 2).tolist() == [1, 4]
+    assert units.units_to_show(a, 3).tolist() == [1, 2, 4]
+    assert units.units_to_show(a, 5).tolist() == [0, 1, 2, 3, 4]
+    assert units.layers_to_show(3, 8).tolist() == [0, 1, 2]
+    assert units.layers_to_show(10, 5).tolist() == [0, 1, 2, 8, 9]
 
 
 def test_activation_range():
     values = np.array([[0.0, 3.5], [1.0, np.inf]])
-    assert figures.activation_range("sigmoid", values) == (0.0, 1.0)
-    assert figures.activation_range("tanh", values) == (-1.0, 1.0)
-    assert figures.activation_range("relu", values) == (0.0, 3.5)  # [0, max], inf ignored
-    assert figures.activation_range("none", np.array([-4.0, 1.0])) == (-4.0, 4.0)
-    assert figures.activation_range("relu", np.zeros(3)) == (0.0, 1.0)  # all off
-    assert figures.activation_range("elu", np.full(2, np.nan)) == (0.0, 1.0)
+    assert units.activation_range("sigmoid", values) == (0.0, 1.0)
+    assert units.activation_range("tanh", values) == (-1.0, 1.0)
+    assert units.activation_range("relu", values) == (0.0, 3.5)  # [0, max], inf ignored
+    assert units.activation_range("none", np.array([-4.0, 1.0])) == (-4.0, 4.0)
+    assert units.activation_range("relu", np.zeros(3)) == (0.0, 1.0)  # all off
+    assert units.activation_range("elu", np.full(2, np.nan)) == (0.0, 1.0)
 
 
 def test_hidden_units_of_a_diverged_network(tmp_path):
     x, y = datasets.xor_easy()
     net = MLP(2, hidden=(2, 2), seed=0)
     net.params[...] = np.nan
-    figures.hidden_units(net, x, y, tmp_path / "neurons.png", steps=10)
+    units.hidden_units(net, x, y, tmp_path / "neurons.png", steps=10)
     assert_png(tmp_path / "neurons.png")

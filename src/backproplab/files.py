@@ -13,21 +13,31 @@ import numpy as np
 
 
 @contextlib.contextmanager
-def atomic_open(path, mode="w"):
-    """Open a temporary file beside ``path``; on success rename it to ``path``."""
+def atomic_path(path, suffix=".tmp"):
+    """A temporary file name beside ``path``, for writers that open a file by its name; on
+    success the file gets the usual permissions and is renamed to ``path``, on failure it is
+    removed. ``suffix`` ends the temporary name, for writers that pick the format from it (PIL
+    writes a GIF only to a name ending in ``.gif``)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)
+    os.close(fd)
     try:
-        with os.fdopen(fd, mode, **text) as f:
-            yield f
+        yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="w"):
+    """Open a temporary file beside ``path``; on success rename it to ``path``."""
+    text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
+    with atomic_path(path) as tmp, open(tmp, mode, **text) as f:
+        yield f
 
 
 def _umask():

@@ -292,7 +292,7 @@ def _test_print(stdout, labels, proba, history, test_accuracy=None, test_n=None)
 
 def _plots(out, net, x, y, pred, history):
     from ..figures import plotting
-    from ..figures import sweeps as figures
+    from ..figures.units import hidden_units
 
     plotting.learning_curve(history.loss, history.accuracy,
                             os.path.join(out, "learning_curve.png"),
@@ -302,4 +302,4 @@ def _plots(out, net, x, y, pred, history):
         plotting.comparison(x, y, pred, os.path.join(out, "comparison.png"))
         if not history.diverged:  # a diverged network has no boundary to draw
             plotting.decision_boundary(net, x, y, os.path.join(out, "decision_boundary.png"))
-            figures.hidden_units(net, x, y, os.path.join(out, "neurons.png"))
+            hidden_units(net, x, y, os.path.join(out, "neurons.png"))

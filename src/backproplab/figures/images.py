@@ -1,17 +1,15 @@
 """Figures for a classifier of images into K classes: the confusion matrix, the images it got
 wrong, and the first convolution's kernels.
 
-Built on :mod:`backproplab.plotting` (matplotlib's Agg backend, imported only when a figure is
-drawn) and written atomically like every other file.
+Built on :mod:`backproplab.figures.plotting` (matplotlib's Agg backend, imported only when a
+figure is drawn) and written atomically like every other file.
 """
 
 import math
 
 import numpy as np
 
-from .plotting import _pyplot, save
-
-DPI = 100
+from .plotting import DPI, _pyplot, save
 
 
 def confusion_matrix(matrix, path, title="Confusion matrix"):

@@ -1,7 +1,9 @@
-"""Figures, drawn with matplotlib's Agg backend (no screen needed).
+"""What every figure shares — matplotlib with its Agg backend (no screen needed), the class
+colours, writing a PNG atomically, the grid over the input plane — and the train command's
+figures of 2-D points: learning curve, ground truth beside prediction, decision boundary.
 
-This is the only module that imports matplotlib, and only when a figure is drawn, so the maths
-and the command line's start-up never pay for it.
+matplotlib is imported through :func:`_pyplot` when a figure is drawn, never at import, so the
+maths and the command line's start-up never pay for it.
 """
 
 import numpy as np
@@ -9,6 +11,7 @@ import numpy as np
 from ..files import atomic_open
 
 CLASS_COLOURS = ("tab:red", "tab:blue")  # label 0, label 1 — the lab's show_result colours
+DPI = 100  # the report's figures (network, training, units, sweeps, images): many to a page
 
 
 def _pyplot():
@@ -21,6 +24,7 @@ def _pyplot():
 
 
 def save(fig, path, dpi=110):
+    """Write ``fig`` to ``path`` as a PNG, atomically, and close it."""
     plt = _pyplot()
     with atomic_open(path, "wb") as f:
         fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
@@ -90,6 +94,14 @@ def grid_over(x, steps=200, margin=0.1):
     xx, yy = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], steps),
                          np.linspace(lo[1] - pad[1], hi[1] + pad[1], steps))
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def grid_extent(xx, yy):
+    """imshow's extent of a grid_over grid: imshow puts pixel *edges* at the extent's limits,
+    and the grid holds pixel centres, so each side reaches half a step further."""
+    dx = (xx[0, -1] - xx[0, 0]) / max(xx.shape[1] - 1, 1)
+    dy = (yy[-1, 0] - yy[0, 0]) / max(yy.shape[0] - 1, 1)
+    return (xx[0, 0] - dx / 2, xx[0, -1] + dx / 2, yy[0, 0] - dy / 2, yy[-1, 0] + dy / 2)
 
 
 def draw_boundary(ax, xx, yy, proba, x, y, title):

@@ -1,0 +1,137 @@
+"""What each hidden unit detects: every hidden unit's activation over the input plane, one small
+map per unit, beside the output's decision boundary (networks with 2-D inputs).
+
+Built on :mod:`backproplab.figures.plotting` and written atomically like every other file. The
+maps are images without axes or ticks, and a wide or deep network shows only the units and
+layers a reader can take in (:func:`units_to_show`, :func:`layers_to_show`).
+"""
+
+import numpy as np
+
+from .plotting import CLASS_COLOURS, DPI, _pyplot, draw_boundary, grid_extent, grid_over, save
+
+MAX_UNITS = 12  # hidden units drawn per layer: the ones that vary most over the plane
+MAX_LAYERS = 8  # hidden layers drawn, from the first
+FIXED_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # activations with known bounds
+
+
+def activation_range(name, values):
+    """The colour scale (lo, hi) of an activation: its bounds when it has them (sigmoid
+    [0, 1], tanh [−1, 1]); else [0, max] for non-negative values (relu, softplus) and
+    [−max|a|, max|a|] otherwise, over the finite values given."""
+    if name in FIXED_RANGE:
+        return FIXED_RANGE[name]
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    if lo >= 0:
+        return 0.0, hi if hi > 0 else 1.0
+    top = max(-lo, hi)
+    return -top, top
+
+
+def units_to_show(a, limit=MAX_UNITS):
+    """Indices of the units drawn for activations a (points, units): all of them when they
+    fit, else the ``limit`` units whose activation varies most over the points (spread
+    max − min; a non-finite one counts as none), in their own order."""
+    n = a.shape[1]
+    if n <= limit:
+        return np.arange(n)
+    with np.errstate(invalid="ignore"):
+        spread = a.max(axis=0) - a.min(axis=0)
+    spread = np.where(np.isfinite(spread), spread, -1.0)
+    return np.sort(np.argsort(-spread, kind="stable")[:limit])
+
+
+def layers_to_show(n, limit=MAX_LAYERS):
+    """Indices of the hidden layers drawn: all when they fit, else the first and the last
+    ones (the lines the first layer draws, and the shapes the last ones build from them)."""
+    if n <= limit:
+        return np.arange(n)
+    return np.r_[0:(limit + 1) // 2, n - limit // 2:n]
+
+
+def _middle(spec, share):
+    """The middle one of three rows of ``spec``, holding ``share`` of its height (centred)."""
+    share = min(max(share, 1e-3), 1.0)
+    return spec.subgridspec(3, 1, height_ratios=[1 - share + 1e-9, 2 * share, 1 - share + 1e-9],
+                            hspace=0)[1]
+
+
+def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
+                 max_layers=MAX_LAYERS, steps=100):
+    """Every hidden unit's activation over the input plane (2-D inputs), beside the output's
+    decision boundary, for network m of ``net``: what each neuron has learned to detect.
+
+    One row per hidden layer, the first on top; a small map per unit titled hℓ.u (layer ℓ,
+    unit u, both from 1), the training points light on it. Maps of the same activation share
+    one colour scale (see :func:`activation_range`), with a colour bar at the end of each row.
+    A layer wider than ``max_units`` shows the units that vary most over the plane and says
+    how many it shows; a network deeper than ``max_layers`` shows its first and last layers.
+    """
+    plt = _pyplot()
+    x = np.asarray(x, dtype=float)
+    xx, yy, grid = grid_over(x, steps=steps)  # the decision boundary's own plane
+    every = net.hidden_activations(grid, m=m)
+    layers = layers_to_show(len(every), max_layers)
+    acts = [every[i] for i in layers]
+    names = [net.activation[i] for i in layers]
+    shown = [units_to_show(a, max_units) for a in acts]
+    scale = {}
+    for name, a, units in zip(names, acts, shown):  # one scale per activation name
+        lo, hi = activation_range(name, a[:, units])
+        old = scale.get(name, (lo, hi))
+        scale[name] = (min(lo, old[0]), max(hi, old[1]))
+
+    n_rows, n_cols = len(acts), max(len(u) for u in shown)
+    side = min(1.5, max(1.0, 8 / n_cols))  # inches per unit map: larger when there are few
+    row_height, boundary = side + 0.25, 4.2  # a map with its title; the boundary's panel
+    maps_width = n_cols * side + 1.3  # with the row labels and colour bars
+    height = max(n_rows * row_height, boundary) + 0.7
+    fig = plt.figure(figsize=(maps_width + boundary + 1.2, height))
+    outer = fig.add_gridspec(1, 2, width_ratios=[maps_width, boundary + 1.2], wspace=0.3,
+                             top=1 - 0.45 / height, bottom=0.25 / height)
+    inner = height - 0.7
+    left = _middle(outer[0], n_rows * row_height / inner).subgridspec(
+        n_rows, n_cols + 1, width_ratios=[1] * n_cols + [0.08], hspace=0.45, wspace=0.15)
+    extent = grid_extent(xx, yy)
+    labels = np.asarray(y).ravel()
+    for row, (layer, name, a, units) in enumerate(zip(layers, names, acts, shown)):
+        lo, hi = scale[name]
+        cmap = "viridis" if lo >= 0 else "PuOr_r"
+        for col, unit in enumerate(units):
+            ax = fig.add_subplot(left[row, col])
+            image = ax.imshow(a[:, unit].reshape(xx.shape), extent=extent, origin="lower",
+                              cmap=cmap, vmin=lo, vmax=hi, interpolation="bilinear")
+            for c, colour in enumerate(CLASS_COLOURS):
+                pts = x[labels == c]
+                ax.scatter(pts[:, 0], pts[:, 1], c=colour, s=5, alpha=0.7, edgecolors="none")
+            ax.set(xlim=(xx[0, 0], xx[0, -1]), ylim=(yy[0, 0], yy[-1, 0]))
+            ax.axis("off")  # no ticks to lay out: the figure draws several times faster
+            ax.text(0.5, 1.03, f"h{layer + 1}.{unit + 1}", transform=ax.transAxes,
+                    ha="center", va="bottom", fontsize=8)
+            if col == 0:
+                n = a.shape[1]
+                count = f"\n{len(units)} of {n} shown" if len(units) < n else ""
+                ax.text(-0.08, 0.5, f"hidden {layer + 1}\n{name}{count}", fontsize=8,
+                        transform=ax.transAxes, ha="right", va="center", rotation=90,
+                        multialignment="center")
+        bar = fig.colorbar(image, cax=fig.add_subplot(left[row, n_cols]))
+        bar.ax.tick_params(labelsize=7)
+
+    ax = fig.add_subplot(_middle(outer[1], boundary / inner))
+    proba = net.predict_proba(grid)
+    proba = (proba[m] if net.k > 1 else proba)[:, 0]
+    if np.isfinite(proba).any():
+        image = draw_boundary(ax, xx, yy, proba, x, y, "Output: decision boundary")
+        fig.colorbar(image, ax=ax, label="P(label = 1)", fraction=0.05, pad=0.04)
+    else:  # a diverged network: no boundary to draw
+        ax.set_title("Output: not finite")
+        ax.set_axis_off()
+    if title is None:
+        title = ("What each hidden unit detects: its activation over the input plane "
+                 f"(network {m}, seed {net.seeds[m]})")
+        if len(layers) < len(every):
+            title += f" — {len(layers)} of {len(every)} hidden layers"
+    fig.suptitle(title, fontsize=10)
+    save(fig, path, dpi=DPI)
