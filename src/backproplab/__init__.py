@@ -16,4 +16,5 @@ from .models.cnn import CNN
 from .models.mlp import MLP
 
 __version__ = "0.1.0"
-__all__ = ["MLP", "CNN", "Sequential", "History", "Trainer", "train", "nn", "datasets", "BackproplabError"]
+__all__ = ["MLP", "CNN", "Sequential", "History", "Trainer", "train", "nn", "datasets",
+           "BackproplabError"]

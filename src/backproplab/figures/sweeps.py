@@ -188,10 +188,3 @@ def bar_pair(categories, train_values, test_values, path, title, ylabel="accurac
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     save(fig, path, dpi=DPI)
 
-
-# --- moved ------------------------------------------------------------------------------------
-# Until app/report.py imports these from their own modules (network, animation, units), it finds
-# them here as before; then these three lines go.
-from .animation import boundary_animation  # noqa: E402, F401
-from .network import network_diagram  # noqa: E402, F401
-from .units import activation_range  # noqa: E402, F401

@@ -13,7 +13,7 @@ from .settings import QUICK
 
 
 def _results(doc, out, quick, steps):
-    from ...figures import sweeps as figures
+    from ...figures import animation, network
     from ..train import train_run
 
     doc.heading("Results")
@@ -56,13 +56,13 @@ def _results(doc, out, quick, steps):
         doc.figure(f"{rel}/learning_curve.png", f"Learning curve on the {data} data.")
         doc.figure(f"{rel}/comparison.png", f"Ground truth beside prediction ({data}).")
         doc.figure(f"{rel}/decision_boundary.png", f"Decision boundary ({data}).")
-        figures.network_diagram(run.net, os.path.join(folder, "network.png"),
+        network.network_diagram(run.net, os.path.join(folder, "network.png"),
                                  title=f"The trained network ({data})")
         doc.figure(f"{rel}/network.png",
                    f"The trained network ({data}): units per layer, each weight drawn by sign "
                    "(blue positive, red negative) and size.")
         if frames:
-            figures.boundary_animation(frames, run.x, run.y, os.path.join(folder, "training.gif"))
+            animation.boundary_animation(frames, run.x, run.y, os.path.join(folder, "training.gif"))
             doc.figure(f"{rel}/training.gif",
                        f"The decision boundary as training proceeds on XOR ({len(frames)} "
                        f"frames, epoch 0 to {frames[-1][0]}).")
@@ -74,7 +74,7 @@ def best_units(net, x, y):
     """Each hidden unit read as a classifier of the training points: activation above the
     middle of its colour scale (0.5 for sigmoid) as one class, below as the other, whichever
     way round fits better. Per hidden layer: (best unit, its accuracy, number of units)."""
-    from ...figures.sweeps import activation_range
+    from ...figures.units import activation_range
 
     out = []
     for name, a in zip(net.activation, net.hidden_activations(x, m=0)):
