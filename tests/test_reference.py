@@ -115,6 +115,32 @@ def test_reference_sigmoid_never_overflows():
     assert_close(activations.Sigmoid().forward(z), a)
 
 
+def test_fast_sigmoid_forward_is_the_reference_bit_for_bit():
+    """Its one exponential is a rewriting, not an approximation: the same numbers exactly."""
+    z = np.concatenate([np.random.default_rng(1).normal(0.0, 20.0, 1000),
+                        [-0.0, 0.0, 1e-300, -1e-300, -745.2, 709.8, np.inf, -np.inf, np.nan]])
+    np.testing.assert_array_equal(activations.Sigmoid().forward(z), ref.Sigmoid().forward(z))
+
+
+def test_a_layer_whose_input_changes_shape_stays_pinned():
+    """The fast layers keep buffers and remake them when the shapes change (a smaller last
+    mini-batch, a stack that lost a network): one layer object fed shape after shape."""
+    rng = np.random.default_rng(2)
+    net, fast, plain = dense_pair(3, 4, 2, seed=3)
+    fast_act, plain_act = activations.Sigmoid(), ref.Sigmoid()
+    for x in (stack(rng, 5, 4), stack(rng, 3, 5, 4), stack(rng, 2, 4), stack(rng, 5, 4)):
+        z = fast.forward(x)
+        assert_close(z, plain.forward(x), "z")
+        assert_close(fast_act.forward(z), plain_act.forward(z), "a")
+        grad_out = stack(rng, *z.shape)
+        net.zero_grad()
+        plain.fresh = True
+        dz = plain_act.backward(grad_out)
+        assert_close(fast_act.backward(grad_out), dz, "dz")
+        assert_close(fast.backward(dz), plain.backward(dz), "dx")
+        assert_close(fast.dW, plain.dW, "dW")
+
+
 @examples
 @given(shapes)
 def test_mse_with_a_linear_output_matches_the_reference(s):
