@@ -44,7 +44,7 @@ class Dense:
 
         Glorot (uniform): W ~ U(−r, r), r = √(6 / (n_in + n_out)).
         He (normal):      W ~ N(0, 2 / n_in).
-        Biases start at zero.
+        Biases start at zero. The same draws as the fast Dense: both start from these numbers.
         """
         shape = (self.n_in, self.n_out)
         if self.init == "he":
