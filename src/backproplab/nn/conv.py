@@ -58,9 +58,8 @@ class Conv2D(Buffers):
     the padding, where g is grad_out as (n·Ho·Wo, C_out). Gradients accumulate as Dense's do
     (``fresh``, ``input_grad``).
 
-    The plain version is the sum above written as loops, ``loop_conv`` in ``tests/test_conv.py``,
-    which pins the forward (the backward: finite differences, there too); how this one is made
-    fast: ``docs/performance.md``.
+    The plain version, the sum above as loops, is ``loop_conv`` in ``tests/test_conv.py``, which
+    pins the forward; how this one is made fast: ``docs/performance.md``.
     """
 
     input_grad = True

@@ -130,10 +130,8 @@ class Optimizer:
 
 
 class GD(Optimizer):
-    """Plain gradient descent (torch.optim.SGD, momentum 0):  p ← p − lr · g.
-
-    The plain version, one line: :class:`backproplab.nn.reference.GD`.
-    """
+    """Plain gradient descent (torch.optim.SGD, momentum 0):  p ← p − lr · g, computed as
+    :class:`backproplab.nn.reference.GD` computes it."""
 
     name = "gd"
     defaults = {"weight_decay": 0.0, "l1": 0.0}
