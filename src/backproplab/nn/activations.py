@@ -7,6 +7,9 @@ rule through an elementwise function); activations have no parameters.
 ``init`` names the weight initialisation that suits the layer *feeding* the activation: Glorot
 for the sigmoid/tanh family (keeps the variance of z near 1 where the function is nearly
 linear), He for the relu family (doubles it, since half the units are off).
+
+Sigmoid, Tanh and ReLU have plain versions in :mod:`backproplab.nn.reference`, which
+``tests/test_reference.py`` pins them to; ``docs/performance.md`` tells how they are made fast.
 """
 
 import numpy as np
@@ -15,22 +18,18 @@ from ..errors import unknown_name
 
 
 class Buffers:
-    """Arrays a layer reuses from one step to the next (written with ``out=``).
+    """Arrays a layer reuses from one step to the next, written in place.
 
-    A training step of a stack of networks works on arrays of hundreds of kilobytes; allocating
-    fresh ones for every temporary costs more than the arithmetic (each is new memory from the
-    operating system), so the hot layers keep theirs. A layer's ``_make`` remakes them only
-    when ``_key`` — the shapes they depend on — changes (a smaller last mini-batch, a stack
-    that lost a network): one tuple comparison per step otherwise, written out in each forward
-    since a helper call would cost as much as the comparison it saves.
+    A layer's ``_make`` makes them, and makes them again when ``_key`` — the shapes they depend
+    on — changes (a smaller last mini-batch, a stack that lost a network). What a forward
+    returns is one of them: valid until the next forward. Why: ``docs/performance.md``.
     """
 
     _key = None
 
     def constants(self, dtype):
-        """0, ½ and 1 as 0-d arrays of ``dtype``. NumPy converts a Python float operand anew on
-        every call (about half a microsecond, as long as the arithmetic on a tiny array); an
-        array of the right dtype costs nothing to convert and rounds the same way."""
+        """0, ½ and 1 as 0-d arrays of ``dtype``: the same numbers as the Python floats, with
+        nothing to convert on each call (see ``docs/performance.md``)."""
         self._0, self._half, self._1 = (np.array(v, dtype) for v in (0.0, 0.5, 1.0))
 
 GELU_C = np.sqrt(2.0 / np.pi)  # the tanh approximation's constant, √(2/π)
@@ -49,11 +48,9 @@ def sigmoid(z):
 class Sigmoid(Buffers):
     """a = σ(z).   Backward: dz = grad_out · a(1 − a).
 
-    The same numbers as :func:`sigmoid`, written into reused buffers (see Buffers; the
-    outputs are passed positionally, which NumPy parses faster than ``out=``) and with one
-    exponential instead of two: e^min(z, 0) is e^(−|z|) where z < 0 and 1 where z ≥ 0, which
-    is max(e^(−|z|), sign(z)) since 0 < e^(−|z|) ≤ 1 (and NaN stays NaN). An exponential costs
-    some fifty instructions an element here; on a stack of networks they were half the epoch.
+    The same numbers as :func:`sigmoid`, bit for bit, with one exponential: the numerator
+    e^min(z, 0) is max(e^(−|z|), sign(z)), since 0 < e^(−|z|) ≤ 1.
+    The plain version: :class:`backproplab.nn.reference.Sigmoid`.
     """
 
     name, init = "sigmoid", "glorot"
@@ -80,7 +77,10 @@ class Sigmoid(Buffers):
 
 
 class Tanh(Buffers):
-    """a = tanh(z).   Backward: dz = grad_out · (1 − a²)."""
+    """a = tanh(z).   Backward: dz = grad_out · (1 − a²).
+
+    The plain version: :class:`backproplab.nn.reference.Tanh`.
+    """
 
     name, init = "tanh", "glorot"
 
@@ -102,7 +102,10 @@ class Tanh(Buffers):
 
 
 class ReLU(Buffers):
-    """a = max(z, 0).   Backward: dz = grad_out · [z > 0]."""
+    """a = max(z, 0).   Backward: dz = grad_out · [z > 0].
+
+    The plain version: :class:`backproplab.nn.reference.ReLU`.
+    """
 
     name, init = "relu", "he"
 

@@ -57,6 +57,9 @@ class Conv2D(Buffers):
     Backward: dW = gᵀ · cols,  db = Σ_{n,i,j} g,  dcols = g · W,  dx = col2im(dcols) without
     the padding, where g is grad_out as (n·Ho·Wo, C_out). Gradients accumulate as Dense's do
     (``fresh``, ``input_grad``).
+
+    The plain version, the sum above as loops, is ``loop_conv`` in ``tests/test_conv.py``, which
+    pins the forward; how this one is made fast: ``docs/performance.md``.
     """
 
     input_grad = True

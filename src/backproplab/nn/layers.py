@@ -3,7 +3,10 @@
 A layer's parameters carry a leading *model* axis: ``W`` is ``(k, n_in, n_out)`` and ``b`` is
 ``(k, 1, n_out)`` for a stack of k networks, and NumPy's matmul broadcasting makes the same
 lines serve one network (k = 1) or hundreds. The arrays themselves live in the model
-container's flat buffers (see :mod:`backproplab.model`); a layer holds views of them.
+container's flat buffers (see :mod:`backproplab.engine.sequential`); a layer holds views of them.
+
+The plain textbook Dense is :class:`backproplab.nn.reference.Dense`; this one computes the same
+numbers faster, and ``docs/performance.md`` tells how.
 """
 
 import numpy as np
@@ -15,20 +18,17 @@ class Dense(Buffers):
     """Fully connected layer, z = x @ W + b.
 
     Shapes: x (n, n_in) or (k, n, n_in), W (k, n_in, n_out), b (k, 1, n_out), z (k, n, n_out).
-    Backward: dW = xᵀ · grad_out,  db = Σₙ grad_out = 1ᵀ · grad_out,  dx = grad_out · Wᵀ.
+    Backward: dW = xᵀ · grad_out,  db = Σₙ grad_out,  dx = grad_out · Wᵀ.
 
-    The bias is a weight on an input that is always 1: with x₁ = [x 1] (a column of ones
-    appended) and W₁ = [W; b] (b as one more row of weights), z = x₁ · W₁, and backward's
-    xᵀ · grad_out and 1ᵀ · grad_out are the two parts of one product, [dW; db] = x₁ᵀ · grad_out.
-    That is how it is computed: one matrix product forward and one for both gradients, where
-    x @ W + b takes a product and a broadcast sum forward and two products backward. The
-    container lays b out right after W (see :mod:`backproplab.model`), so W₁ is a view of the
-    parameters themselves and [dW; db] one of the gradients.
+    The bias is a weight on an input that is always 1, so both are one product:
+    z = [x 1] · [W; b] and [dW; db] = [x 1]ᵀ · grad_out.
 
     Gradients accumulate (+=) from one backward to the next; after the container's
-    ``zero_grad`` (``fresh``) the next backward writes them instead, as PyTorch does after
-    ``zero_grad(set_to_none=True)``: the same numbers, one pass over dW fewer. A first layer,
+    ``zero_grad`` (which sets ``fresh``) the next backward starts them afresh. A first layer,
     whose input is the data, skips dx (``input_grad = False``).
+
+    The plain version: :class:`backproplab.nn.reference.Dense`, pinned to this one by
+    ``tests/test_reference.py``; how this one is made fast: ``docs/performance.md``.
     """
 
     input_grad = True
@@ -42,7 +42,7 @@ class Dense(Buffers):
 
     def bind(self, params, grads):
         """Take views of the container's buffers as this layer's parameters and gradients,
-        and of [W; b] and [dW; db] as (k, n_in + 1, n_out) arrays."""
+        and of [W; b] and [dW; db] as (k, n_in + 1, n_out) arrays (b lies right after W)."""
         self.W, self.b = params["W"], params["b"]
         self.dW, self.db = grads["W"], grads["b"]
         self.Wb, self.dWb = _with_row_below(self.W, self.b), _with_row_below(self.dW, self.db)

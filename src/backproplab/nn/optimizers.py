@@ -66,7 +66,7 @@ class Optimizer:
         return columns[key]
 
     def scratch(self, i, like, slot=0):
-        """A reused array shaped like parameter i, for temporaries (see activations.Buffers)."""
+        """A reused array shaped like parameter i, for temporaries (see docs/performance.md)."""
         store = self.__dict__.setdefault("_scratch", {})
         b = store.get((i, slot))
         if b is None or b.shape != like.shape:
@@ -130,7 +130,8 @@ class Optimizer:
 
 
 class GD(Optimizer):
-    """Plain gradient descent (torch.optim.SGD, momentum 0):  p ← p − lr · g."""
+    """Plain gradient descent (torch.optim.SGD, momentum 0):  p ← p − lr · g, computed as
+    :class:`backproplab.nn.reference.GD` computes it."""
 
     name = "gd"
     defaults = {"weight_decay": 0.0, "l1": 0.0}
