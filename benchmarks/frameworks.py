@@ -18,9 +18,8 @@ TORCH_BATCHES = "a torch.randperm index permutation per epoch, sliced into batch
 
 
 def backproplab_block(w, threads=None):
-    """backproplab.training.train on an MLP (a stack of ``w.stack`` networks for W5)."""
-    from backproplab import MLP
-    from backproplab import train
+    """backproplab.train on an MLP (a stack of ``w.stack`` networks for W5)."""
+    from backproplab import MLP, train
 
     x, y = w.dataset()
     seed = 0 if w.stack == 1 else list(range(w.stack))

@@ -1,0 +1,179 @@
+"""What a run found: the targets judged PASS or FAIL, the tables printed, results.json written.
+
+Everything here reads the records the other modules made (workers.measure_frameworks,
+cli_costs, digits.measure) and measures nothing itself.
+"""
+
+import json
+import os
+
+import workloads as wl
+
+TARGETS = {"faster_than_eager": 5.0, "stack_vs_single": 15.0, "stack_vs_eager": 100.0,
+           "memory_mb": 300.0, "startup_s": 0.5, "report_s": 60.0}
+
+
+# -- the targets and the tables -----------------------------------------------------------------
+
+
+def seconds_of(records, worker_name, w):
+    result = records[worker_name].get("results", {}).get(w)
+    return None if result is None else result["median_s"]
+
+
+def evaluate(records, memory, startup, report, digits=None):
+    """The targets, each {target, value, goal, measured (as printed), pass}: pass is None
+    when it could not be measured."""
+    def ratio(a, b):
+        return None if a is None or b is None else a / b
+
+    rows = []
+    for w in ("W1", "W2", "W3", "W4", "W6"):
+        bpl = seconds_of(records, "backproplab", w)
+        eager = ratio(seconds_of(records, "torch_eager", w), bpl)
+        if w in ("W3", "W6"):
+            rows.append((f"{w}: at least as fast as PyTorch eager", eager, 1.0, "×"))
+            continue
+        rows.append((f"{w}: ≥ 5× faster than PyTorch eager", eager,
+                     TARGETS["faster_than_eager"], "×"))
+        rows.append((f"{w}: faster than torch.compile",
+                     ratio(seconds_of(records, "torch_compile", w), bpl), 1.0, "×>"))
+    stack = records["backproplab"].get("results", {}).get("W5", {}).get("per_network_s")
+    rows.append(("W5: per network-epoch ≥ 15× cheaper than W2 alone",
+                 ratio(seconds_of(records, "backproplab", "W2"), stack),
+                 TARGETS["stack_vs_single"], "×"))
+    rows.append(("W5: per network-epoch ≥ 100× cheaper than PyTorch eager W2",
+                 ratio(seconds_of(records, "torch_eager", "W2"), stack),
+                 TARGETS["stack_vs_eager"], "×"))
+    out = []
+    for name, value, goal, unit in rows:
+        ok = None if value is None else (value > goal if unit == "×>" else value >= goal)
+        out.append({"target": name, "value": value, "goal": goal,
+                    "measured": "—" if value is None else f"{wl.sig3(value)}×", "pass": ok})
+    ok = memory["exit_status"] == 0
+    out.append({"target": "backproplab train on W3 (200 epochs): peak memory < 300 MB",
+                "value": memory["peak_mb"], "goal": TARGETS["memory_mb"],
+                "measured": f"{memory['peak_mb']:.0f} MB" if ok else
+                f"exit {memory['exit_status']}",
+                "pass": ok and memory["peak_mb"] < TARGETS["memory_mb"]})
+    out.append({"target": "backproplab --help: start-up < 0.5 s", "value": startup["median_s"],
+                "goal": TARGETS["startup_s"], "measured": wl.fmt_seconds(startup["median_s"]),
+                "pass": startup["median_s"] < TARGETS["startup_s"]})
+    ok = report["exit_status"] == 0
+    said = f" (it says {report['reported_s']:.1f} s)" if report["reported_s"] else ""
+    out.append({"target": "backproplab report: ≤ 60 s", "value": report["wall_s"],
+                "goal": TARGETS["report_s"],
+                "measured": f"{report['wall_s']:.1f} s{said}" if ok else
+                f"exit {report['exit_status']}",
+                "pass": ok and report["wall_s"] <= TARGETS["report_s"]})
+    if digits is not None:
+        runs = [r for r in digits["runs"]["cnn"] if r["exit_status"] == 0]
+        worst = min(runs, key=lambda r: r["test_accuracy"]) if runs else None
+        out.append({"target": digits["target"],
+                    "value": None if worst is None else worst["test_accuracy"],
+                    "goal": digits["goal"],
+                    "measured": "failed" if worst is None else
+                    f"{100 * worst['test_accuracy']:.1f}% in {worst['train_s']:.1f} s",
+                    "pass": digits["pass"]})
+    return out
+
+
+def markdown_table(head, rows):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(head)]
+    line = "| " + " | ".join(str(h).ljust(w) for h, w in zip(head, widths)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
+    return "\n".join([line, rule, *body])
+
+
+def tables(records, targets, floors, info):
+    """The speed table, the targets' table, their notes and the environment, as Markdown."""
+    import frameworks as fw  # not at the top: it loads OpenBLAS (see machine.py)
+
+    def cell(worker_name, w):
+        rec = records[worker_name]
+        if "unavailable" in rec:
+            return "not installed"
+        if rec.get("failed"):
+            return "failed"
+        if w in rec.get("errors", {}):
+            return "failed"
+        s = seconds_of(records, worker_name, w)
+        return wl.fmt_seconds(s)
+
+    head = ["", "workload", "backproplab", "PyTorch eager", "torch.compile", "compile time",
+            "scikit-learn¹", "× vs eager", "× vs compile", "floor²", "backproplab ÷ floor"]
+    rows = []
+    for w in wl.WORKLOADS:
+        bpl_result = records["backproplab"].get("results", {}).get(w.name)
+        if w.stack > 1:
+            per_net = bpl_result["per_network_s"] if bpl_result else None
+            rows.append([w.name, f"{w.label} (per network-epoch)", wl.fmt_seconds(per_net),
+                         "—", "—", "—", "—", "—", "—", wl.fmt_seconds(floors[w.name]),
+                         "—" if per_net is None else f"{wl.sig3(per_net / floors[w.name])}×"])
+            continue
+        bpl = None if bpl_result is None else bpl_result["median_s"]
+        eager = seconds_of(records, "torch_eager", w.name)
+        compiled = seconds_of(records, "torch_compile", w.name)
+        compile_result = records["torch_compile"].get("results", {}).get(w.name)
+        rows.append([
+            w.name, w.label, cell("backproplab", w.name), cell("torch_eager", w.name),
+            cell("torch_compile", w.name),
+            f"{compile_result['compile_s']:.1f} s" if compile_result else "—",
+            cell("sklearn", w.name),
+            f"{wl.sig3(eager / bpl)}×" if bpl and eager else "—",
+            f"{wl.sig3(compiled / bpl)}×" if bpl and compiled else "—",
+            wl.fmt_seconds(floors[w.name]),
+            f"{wl.sig3(bpl / floors[w.name])}×" if bpl else "—",
+        ])
+    lines = ["Time per epoch (full batch: forward + backward + update; W6: one pass of "
+             "mini-batches), median of 5 blocks", "", markdown_table(head, rows), ""]
+    lines.append(markdown_table(
+        ["target", "measured", "result"],
+        [[t["target"], t["measured"],
+          "n/a" if t["pass"] is None else ("PASS" if t["pass"] else "FAIL")] for t in targets]))
+    lines += ["", "× vs eager / compile: how many times faster backproplab is. "
+              "Times are per epoch of one network, in float64.",
+              f"¹ {fw.SKLEARN_NOTE}.",
+              "² Matmul FLOPs per epoch (2·n·in·out per product; forward, dW, and dx except in "
+              "the first layer; elementwise work ignored) ÷ the measured matmul rate, "
+              f"{info['matmul']}.",
+              f"torch.compile: {fw.TORCH_COMPILE_HOW}; compile time = the first epoch's wall "
+              "time, with an empty inductor cache (W1's includes torch.compile's one-time "
+              "start-up).",
+              f"W6 in PyTorch: {fw.TORCH_BATCHES}; in scikit-learn: one partial_fit "
+              "(batch_size=256, shuffled) per epoch.",
+              "W5: 256 networks of W2's shape in one MLP(seed=list(range(256))), trained by "
+              "backproplab.training.train; its time per epoch ÷ 256."]
+    for name, rec in records.items():  # what could not be measured, and why
+        if "unavailable" in rec:
+            lines.append(f"{name}: not measured ({rec['unavailable']})")
+        if rec.get("failed"):
+            lines.append(f"{name}: the worker failed ({rec['failed']})")
+        for w, message in rec.get("errors", {}).items():
+            lines.append(f"{name} failed on {w}: {message.splitlines()[0][:300]}")
+    lines.append("")
+    lines += [f"{k}: {v}" for k, v in info["environment"].items()]
+    return "\n".join(lines)
+
+
+
+# -- results.json -------------------------------------------------------------------------------
+
+
+def describe_workloads(floors):
+    """{name: settings, FLOPs and floor} of every workload, as results.json keeps them."""
+    return {w.name: {"label": w.label, "n": w.n, "hidden": list(w.hidden),
+                     "activation": w.activation, "optimizer": w.optimizer,
+                     "lr": w.lr, "batch_size": w.batch_size, "stack": w.stack,
+                     "flops_per_epoch": w.flops_per_epoch(),
+                     "floor_s": floors[w.name]} for w in wl.WORKLOADS}
+
+
+def write_json(path, data):
+    """Write ``data`` as JSON atomically: a temporary file beside ``path``, then os.replace."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, default=str)
+        f.write("\n")
+    os.replace(tmp, path)
