@@ -14,18 +14,18 @@ transposes are ``swapaxes(-1, -2)``.
 
 import numpy as np
 
+from .layer import Layer
 
-class Dense:
+
+class Dense(Layer):
     """Fully connected layer, z = x @ W + b.
 
     Shapes: x (..., n, n_in), W (k, n_in, n_out), b (k, 1, n_out), z (k, n, n_out).
     Backward: dW = xᵀ · grad_out,  db = Σₙ grad_out,  dx = grad_out · Wᵀ.
 
     Gradients accumulate (+=), so a backward adds to what the last one left; the model
-    container's ``zero_grad()`` sets ``fresh``, and the next backward starts from zero.
+    container's ``zero_grad()`` sets them back to 0.
     """
-
-    fresh = True  # no gradient held yet (the container's zero_grad sets it again)
 
     def __init__(self, n_in, n_out, init="glorot"):
         self.n_in, self.n_out, self.init = n_in, n_out, init
@@ -33,11 +33,6 @@ class Dense:
     def param_shapes(self):
         """The shape of one network's arrays; the container adds the model axis."""
         return {"W": (self.n_in, self.n_out), "b": (1, self.n_out)}
-
-    def bind(self, params, grads):
-        """Use these arrays, (k, n_in, n_out) and (k, 1, n_out), as W, b and dW, db."""
-        self.W, self.b = params["W"], params["b"]
-        self.dW, self.db = grads["W"], grads["b"]
 
     def initialize(self, rng, W, b):
         """Fill one network's W (n_in, n_out) and b (1, n_out) in place, drawing from ``rng``.
@@ -59,10 +54,6 @@ class Dense:
         return x @ self.W + self.b
 
     def backward(self, grad_out):
-        if self.fresh:  # zero_grad() was called: the sums start again
-            self.dW[...] = 0.0
-            self.db[...] = 0.0
-            self.fresh = False
         self.dW += self._x.swapaxes(-1, -2) @ grad_out
         self.db += grad_out.sum(axis=-2, keepdims=True)
         return grad_out @ self.W.swapaxes(-1, -2)
