@@ -1,8 +1,10 @@
 """Finite-difference checks of backpropagation: every activation, every loss, every parameter.
 
-All in float64. The checker (tests/gradcheck_util.py) compares, for each parameter array W1, b1,
-W2, …, the backpropagated gradient with central differences, as the relative error
-‖a − b‖ / (‖a‖ + ‖b‖); it must be below 1e-6. A deliberately wrong backward must fail it.
+All in float64. The checker is the package's (backproplab.engine.gradients, the one behind
+`backproplab gradcheck`): for every entry of each parameter array W1, b1, W2, … it compares the
+backpropagated gradient g with a central difference g_fd, as the relative error
+|g − g_fd| / max(|g|, |g_fd|, 1e-4·max(1, |L|)). Here every entry's must be at most 1e-6, ten
+times stricter than the command's default. A deliberately wrong backward must fail it.
 """
 
 import warnings
@@ -13,10 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backproplab import MLP
+from backproplab.engine.gradients import (
+    assert_gradients_match,
+    finite_differences,
+    gradient_errors,
+    loss_and_backprop,
+    relative_error,
+)
 from backproplab.nn.activations import ACTIVATIONS, Sigmoid, get_activation, sigmoid
 from backproplab.nn.layers import Dense
 from backproplab.nn.losses import MSE, get_loss
-from gradcheck_util import assert_gradients_match, gradient_errors, loss_and_backprop
 
 TOL = 1e-6
 
@@ -127,8 +135,50 @@ def test_checker_catches_mse_backward_missing_the_factor_two(monkeypatch):
 
     monkeypatch.setattr(MSE, "backward", wrong_backward)
     errors = gradient_errors(net, get_loss("mse"), x, y)
-    # every gradient is half the true one: ‖a − 2a‖ / (‖a‖ + ‖2a‖) = 1/3
-    np.testing.assert_allclose(list(errors.values()), 1 / 3, rtol=1e-5)
+    # every gradient is half the true one: |a − 2a| / max(|a|, |2a|) = 1/2 (less only below
+    # the floor, and each array has entries above it)
+    np.testing.assert_allclose(list(errors.values()), 1 / 2, rtol=1e-5)
+
+
+# --- the checker itself ------------------------------------------------------------------
+
+
+def test_relative_error_by_hand():
+    g = np.array([[2.0, -3.0, 1e-6, 0.0, 4e-4]])
+    g_fd = np.array([[1.0, -3.0, 0.0, 0.0, 2e-4]])
+    err, rel = relative_error(g, g_fd, np.array([0.5]))  # |L| < 1: floor = 1e-4
+    np.testing.assert_array_equal(err, [[1.0, 0.0, 1e-6, 0.0, 2e-4]])
+    # 1/max(2, 1) = ½; equal: 0; below the floor: 1e-6 / 1e-4; both 0: 0; 2e-4 / 4e-4 = ½
+    np.testing.assert_allclose(rel, [[0.5, 0.0, 1e-2, 0.0, 0.5]], rtol=1e-15)
+    _, rel = relative_error(g, g_fd, np.array([20.0]))  # the floor grows with |L|: 2e-3
+    np.testing.assert_allclose(rel[0, 2:], [1e-6 / 2e-3, 0.0, 2e-4 / 2e-3], rtol=1e-15)
+
+
+def test_stacked_differences_equal_one_parameter_at_a_time():
+    """The nudged copies, evaluated as one stack (or a few), give what nudging each parameter
+    of the network itself, one at a time, gives: each copy sees its own nudge only."""
+    net, x, y = random_problem(hidden=(4, 3), activation="tanh", seed=13)
+    two = MLP(3, hidden=(4, 3), activation="tanh", seed=[0, 1])
+    two.params[...] = np.stack([net.params[0], -net.params[0]])
+    loss = get_loss("bce")
+
+    def losses(stack, index):
+        return loss.forward(stack.forward(x), y)
+
+    slow = np.empty_like(two.params)
+    for j in range(two.n_params):
+        saved = two.params[:, j].copy()
+        up, down = saved + 1e-5, saved - 1e-5
+        two.params[:, j] = up
+        L_up = losses(two, None)
+        two.params[:, j] = down
+        slow[:, j] = (L_up - losses(two, None)) / (up - down)
+        two.params[:, j] = saved
+    columns = np.arange(two.n_params)
+    for chunk in (None, 1, 7):  # one pass, one column a pass, and a last chunk not full
+        fast = finite_differences(two, losses, columns, chunk=chunk)
+        np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
+    assert np.abs(slow[0] - slow[1]).max() > 1e-3  # the two networks' gradients differ
 
 
 # --- activations alone, elementwise -------------------------------------------------------
@@ -233,7 +283,7 @@ def test_stack_gradients_pass_the_checker():
     net = MLP(2, hidden=(3, 3), activation="tanh", output="none", seed=[0, 1, 2])
     x = np.random.default_rng(10).normal(size=(3, 4, 2))
     y = np.random.default_rng(11).integers(0, 2, (3, 4, 1)).astype(np.float64)
-    assert_gradients_match(net, get_loss("mse", "none"), x, y, tol=TOL)
+    assert_gradients_match(net, get_loss("mse", "none"), x, y, tol=TOL, per_network=True)
 
 
 def test_gradients_accumulate_until_zero_grad():

@@ -16,12 +16,12 @@ from backproplab import MLP
 from backproplab.app import sweep
 from backproplab.app.config import TrainConfig
 from backproplab.data import datasets
+from backproplab.engine.gradients import check_arrays, loss_and_backprop
 from backproplab.engine.seeds import model_rngs
 from backproplab.errors import BackproplabError
 from backproplab.nn.losses import get_loss
 from backproplab.nn.optimizers import OPTIMIZERS, get_optimizer
 from backproplab.nn.schedules import SCHEDULES, get_schedule
-from gradcheck_util import loss_and_backprop, numerical_grads, relative_errors
 
 X, Y = datasets.xor_easy()
 
@@ -372,21 +372,19 @@ def test_a_bad_schedule_in_a_sweep_file_is_named(cli, tmp_path):
 # --- the L1 penalty -----------------------------------------------------------------------------
 
 
-class Penalised:
-    """A loss plus l1 · Σ|p| + weight_decay/2 · Σp² over every parameter of ``net``: the loss
-    whose gradient the optimizer follows (torch's weight_decay is this L2's gradient)."""
+def penalised(loss_fn, x, y, l1, weight_decay=0.0):
+    """``losses(stack, index)`` for the checker: the loss plus l1 · Σ|p| + weight_decay/2 · Σp²
+    over every parameter, the loss whose gradient the optimizer follows (torch's weight_decay
+    is this L2's gradient). ``l1`` has one value per network; the stack's network i is a copy
+    of network index[i]."""
+    l1 = np.asarray(l1, dtype=np.float64)
 
-    def __init__(self, loss_fn, net, l1, weight_decay=0.0):
-        self.loss_fn, self.net, self.l1, self.wd = loss_fn, net, np.asarray(l1), weight_decay
-        self.l1 = self.l1.reshape(-1) if self.l1.ndim else self.l1
+    def losses(stack, index):
+        p = stack.params
+        return (loss_fn.forward(stack.forward(x), y) + l1[index] * np.abs(p).sum(axis=1)
+                + weight_decay / 2 * (p * p).sum(axis=1))
 
-    def forward(self, out, y):
-        p = self.net.params
-        return (self.loss_fn.forward(out, y) + self.l1 * np.abs(p).sum(axis=1)
-                + self.wd / 2 * (p * p).sum(axis=1))
-
-    def backward(self):
-        return self.loss_fn.backward()
+    return losses
 
 
 def penalised_problem(k=1, seed=0):
@@ -405,21 +403,26 @@ def test_l1_gradient_matches_finite_differences(optimizer):
     net, x, y = penalised_problem(k=3, seed=1)
     l1 = [0.0, 0.01, 0.3]
     wd = 0.0 if optimizer == "adamw" else 0.02  # adamw's decay is not a gradient
-    loss = Penalised(get_loss("bce"), net, l1, wd)
-    L, backprop = loss_and_backprop(net, loss, x, y)
-    numeric = numerical_grads(net, loss, x, y)
+    losses = penalised(get_loss("bce"), x, y, l1, wd)
+    L = losses(net, np.arange(3))  # the penalised loss, which the error's floor scales with
+    _, backprop = loss_and_backprop(net, get_loss("bce"), x, y)  # the data loss's gradient
 
     def followed(l1):  # the gradient the optimizer's update uses
         opt = get_optimizer(optimizer, [net.params], [net.grads], l1=l1, weight_decay=wd)
         return opt.penalised(net.params, backprop) if optimizer == "adamw" \
             else opt.decayed(net.params, backprop)
 
-    errors = relative_errors(net, followed(l1), numeric, L)
-    assert max(errors.values()) < 1e-6, errors
+    def errors(net, analytic, losses, L):  # {array: largest relative error}
+        return {a.name: a.max_rel for a in check_arrays(net, losses, L, analytic)}
+
+    right = errors(net, followed(l1), losses, L)
+    assert max(right.values()) <= 1e-6, right
     # negative control: without the L1 term, networks 1 and 2 are caught, network 0 not
-    wrong = relative_errors(net, followed(0.0), numeric, L)
+    wrong = errors(net, followed(0.0), losses, L)
     assert min(wrong.values()) > 1e-3, wrong
-    assert max(relative_errors(net, followed(0.0)[:1], numeric[:1], L[:1]).values()) < 1e-6
+    losses0 = penalised(get_loss("bce"), x, y, l1[:1], wd)
+    alone = errors(net.select([0]), followed(0.0)[:1], losses0, L[:1])
+    assert max(alone.values()) <= 1e-6, alone
 
 
 def test_l1_subgradient_is_zero_at_zero_and_sign_elsewhere():

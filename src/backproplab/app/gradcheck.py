@@ -1,24 +1,11 @@
-"""``backproplab gradcheck``: backpropagation's gradients against central finite differences.
+"""``backproplab gradcheck``: backpropagation's gradients against central finite differences,
+for every parameter of the network ``train`` builds from the options.
 
-For every parameter p of the network (every entry of W1, b1, W2, …) the gradient dL/dp is
-computed twice:
-
-- by backpropagation, exactly as ``train`` computes it for its first update;
-- by central differences:  dL/dp ≈ (L(p + h) − L(p − h)) / ((p + h) − (p − h)),
-  dividing by the step actually taken (p ± h is rounded), with h = 1e-5 by default.
-
-Both go through :func:`backproplab.training.train` itself — the analytic gradient is the one its
-first update uses (its callback sees it), the loss L is the one it reports — so what is checked
-is what ``train`` computes, for any loss, activation or layer it can train. The 2·P nudged
-copies of the network (P parameters) are one stack of networks, evaluated in one forward pass
-(or a few, for a big network).
-
-Each entry's error:  abs = |g − g_fd|,  rel = abs / max(|g|, |g_fd|, floor),
-floor = 1e-4 · max(1, |L|). The floor is there because L(p ± h) are rounded to about ε·|L|, so
-a central difference resolves a gradient only to about ε·|L|/h ≈ 1e-11·|L|: a gradient smaller
-than the floor is held to an absolute error of tol · floor instead of a relative one (or it
-would be all rounding). A parameter array passes when its largest rel is at most ``tol``
-(1e-5 by default). Always float64: in float32, ε·|L|/h is about 1e-2 and the check says nothing.
+The checker and its one relative error are :mod:`backproplab.engine.gradients` (the formula,
+the floor, the step h = 1e-5); this module builds the network, picks the samples, plants the
+bug of ``--break`` and prints the table. Both sides go through ``train`` itself: the analytic
+gradient is the one its first update uses, the loss L the one it reports, so what is checked is
+what ``train`` computes, for any loss, activation or layer it can train.
 
 Kinks: relu and leaky_relu have no derivative at z = 0 (backprop takes one side's slope, a
 finite difference straddling 0 sees the mean of both); elu has one, but its curvature jumps
@@ -28,41 +15,33 @@ with the initial biases of 0, z = 0 exactly. Samples with any such pre-activatio
 of a kink are set aside, and the report says which.
 """
 
-import re
 import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.trainer import train
+from ..engine.gradients import (
+    FLOOR,
+    TOL,
+    H,
+    array_columns,
+    check_arrays,
+    columns_per_pass,
+    error_floor,
+    train_gradient,
+    trained_losses,
+)
 from ..errors import BackproplabError, unknown_name
 
-H = 1e-5  # the finite-difference step
-TOL = 1e-5  # largest relative error that passes
-FLOOR = 1e-4  # smallest gradient judged relatively, times max(1, |L|)
 # Activations with a kink at 0: relu's and leaky_relu's slope jumps there; elu's slope is
 # continuous but its curvature jumps, which leaves a central difference only O(h) accurate.
 KINKS = {"relu": 0.0, "leaky_relu": 0.0, "elu": 0.0}
 KINK_MARGIN = 10  # samples with a kinked pre-activation within this many h are set aside
-BUDGET = 2_000_000  # numbers in the hidden activations of one stack of nudged networks
-
-
-@dataclass
-class Row:
-    """One parameter array's verdict."""
-
-    layer: int
-    name: str
-    shape: tuple
-    checked: int  # entries compared (all, unless max_params)
-    max_abs: float
-    max_rel: float
-    passed: bool
 
 
 @dataclass
 class Result:
-    rows: list
+    rows: list  # an ArrayCheck per parameter array: layer, name, shape, checked, max errors
     loss: float
     samples: int  # samples the check used
     set_aside: list = field(default_factory=list)  # samples at a kink (indices into the data)
@@ -122,8 +101,7 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
                           **cfg.hyper())
         if history.diverged:
             raise BackproplabError(f"training before the check {history.message()}")
-    arrays = array_columns(net)
-    layers = sorted({layer for layer, _, _, _ in arrays})
+    layers = sorted({layer for layer, _, _, _ in array_columns(net)})
     if break_layer is not None and break_layer not in layers:
         raise BackproplabError(f"--break {break_layer}: the network's layers with parameters "
                                f"are {layers[0]} to {layers[-1]}")
@@ -140,20 +118,48 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
         raise BackproplabError("--break needs at least 2 samples: the bug it plants (dividing "
                                "by the number of samples again) changes nothing for one")
 
-    loss, analytic = backprop_gradient(net, x, y, cfg.loss, break_layer)
-    picked = [(layer, name, shape, _pick(cols, max_params)) for layer, name, shape, cols in arrays]
-    numeric = finite_differences(net, x, y, cfg.loss, np.concatenate([c for *_, c in picked]), h)
-    floor = FLOOR * max(1.0, abs(loss))
-    rows, start = [], 0
-    for layer, name, shape, cols in picked:
-        g, g_fd = analytic[cols], numeric[start:start + len(cols)]
-        start += len(cols)
-        err = np.abs(g - g_fd)
-        rel = err / np.maximum(np.maximum(np.abs(g), np.abs(g_fd)), floor)
-        rows.append(Row(layer, name, shape, len(cols), float(err.max()), float(rel.max()),
-                        bool(rel.max() <= tol)))
-    return Result(rows, loss, len(x), set_aside, h, tol, floor, break_layer, network_label(net))
+    probe = net.select([0])  # the copy that takes train's first step, with the bug if asked
+    if break_layer is not None:
+        plant_bug(probe, break_layer, len(x))
+    L, analytic = train_gradient(probe, x, y, cfg.loss)
+    rows = check_arrays(net, trained_losses(x, y, cfg.loss), L, analytic, h, tol, max_params,
+                        columns_per_pass(net, x))
+    loss = float(L[0])
+    return Result(rows, loss, len(x), set_aside, h, tol, float(error_floor(loss)), break_layer,
+                  network_label(net))
 
+
+def away_from_kinks(net, x, margin):
+    """Which samples have no pre-activation of a kinked activation within ``margin`` of its
+    kink (network 0); a bool per sample."""
+    kept = np.ones(len(x), bool)
+    a = np.asarray(x, net.dtype)
+    for layer in net.layers:
+        name = getattr(layer, "name", None)
+        if name in KINKS:
+            near = np.abs(a[0] - KINKS[name]) <= margin  # a is this layer's input z
+            kept &= ~near.reshape(len(x), -1).any(axis=1)
+        a = layer.forward(a)
+    return kept
+
+
+def plant_bug(net, layer, n):
+    """Make layer ``layer``'s backward divide its parameters' gradients by the number of
+    samples n, a second time: the loss is already a mean over samples, and averaging again is
+    a slip that still trains (slowly), so only a gradient check shows it. The gradient passed
+    on to the layers below stays right, so only this layer's arrays are wrong — each entry by
+    the factor 1/n, a relative error of 1 − 1/n. Only this instance is changed (its backward
+    is wrapped); the layer classes are untouched."""
+    cols = np.concatenate([c for i, _, _, c in array_columns(net) if i == layer])
+    target = [lay for lay in net.layers if hasattr(lay, "param_shapes")][layer - 1]
+    right = target.backward
+
+    def backward(grad_out):
+        dx = right(grad_out)
+        net.grads[:, cols] /= n
+        return dx
+
+    target.backward = backward
 
 def network_label(net):
     """"2-10-10-1" for an MLP; the layers in order for anything else."""
@@ -185,110 +191,6 @@ def first_samples(x, y, samples):
     if samples > len(x):
         raise BackproplabError(f"--samples {samples}: the data set has only {len(x)} samples")
     return x[:samples], y[:samples]
-
-
-def array_columns(net):
-    """(layer number, name, shape, columns of the flat parameter vector) for W1, b1, W2, …"""
-    out, start = [], 0
-    for name, value in net.param_arrays(0):
-        layer = int(re.search(r"\d+$", name).group())
-        out.append((layer, name, value.shape, np.arange(start, start + value.size)))
-        start += value.size
-    assert start == net.n_params, "param_arrays covers the whole parameter buffer"
-    return out
-
-
-def _pick(cols, most):
-    if most is None or len(cols) <= most:
-        return cols
-    return cols[np.unique(np.linspace(0, len(cols) - 1, most).round().astype(int))]
-
-
-def away_from_kinks(net, x, margin):
-    """Which samples have no pre-activation of a kinked activation within ``margin`` of its
-    kink (network 0); a bool per sample."""
-    kept = np.ones(len(x), bool)
-    a = np.asarray(x, net.dtype)
-    for layer in net.layers:
-        name = getattr(layer, "name", None)
-        if name in KINKS:
-            near = np.abs(a[0] - KINKS[name]) <= margin  # a is this layer's input z
-            kept &= ~near.reshape(len(x), -1).any(axis=1)
-        a = layer.forward(a)
-    return kept
-
-
-def backprop_gradient(net, x, y, loss, break_layer=None):
-    """The loss and the gradient (P,) that ``train``'s first update uses, on a copy of network 0
-    (with a bug planted in layer ``break_layer`` if given)."""
-    probe = net.select([0])
-    if break_layer is not None:
-        plant_bug(probe, break_layer, len(x))
-    seen = {}
-
-    def keep(progress):
-        seen["grads"] = progress.model.grads[0].copy()
-
-    history = train(probe, x, y, loss=loss, optimizer="gd", epochs=1, callback=keep,
-                    callback_every=1)
-    if "grads" not in seen:
-        raise BackproplabError(f"the loss is not finite at these weights ({history.reason[0]})")
-    return float(history.loss[0, 0]), seen["grads"]
-
-
-def plant_bug(net, layer, n):
-    """Make layer ``layer``'s backward divide its parameters' gradients by the number of
-    samples n, a second time: the loss is already a mean over samples, and averaging again is
-    a slip that still trains (slowly), so only a gradient check shows it. The gradient passed
-    on to the layers below stays right, so only this layer's arrays are wrong — each entry by
-    the factor 1/n, a relative error of 1 − 1/n. Only this instance is changed (its backward
-    is wrapped); the layer classes are untouched."""
-    cols = np.concatenate([c for i, _, _, c in array_columns(net) if i == layer])
-    target = [lay for lay in net.layers if hasattr(lay, "param_shapes")][layer - 1]
-    right = target.backward
-
-    def backward(grad_out):
-        dx = right(grad_out)
-        net.grads[:, cols] /= n
-        return dx
-
-    target.backward = backward
-
-
-def finite_differences(net, x, y, loss, columns, h=H):
-    """Central differences of network 0's loss for the parameters ``columns``: (len(columns),).
-
-    Each column's two nudged copies of the network are networks of one stack (as many
-    columns at a time as ``BUDGET`` allows), whose losses ``train`` evaluates in one forward
-    pass (epochs=0)."""
-    chunk = max(1, BUDGET // (2 * len(x) * numbers_per_sample(net, x[:1])))
-    out = np.empty(len(columns))
-    for start in range(0, len(columns), chunk):
-        cols = columns[start:start + chunk]
-        m = len(cols)
-        stack = net.select(np.zeros(2 * m, dtype=int))
-        rows = np.arange(m)
-        stack.params[rows, cols] += h
-        stack.params[m + rows, cols] -= h
-        taken = stack.params[rows, cols] - stack.params[m + rows, cols]
-        L = train(stack, x, y, loss=loss, epochs=0).final_loss
-        out[start:start + m] = (L[:m] - L[m:]) / taken
-    return out
-
-
-def numbers_per_sample(net, x):
-    """How many numbers one network's forward pass keeps per sample: every layer's output, and
-    a convolution's patch matrix (C_in·kh·kw numbers per output position)."""
-    total, a = 0, np.asarray(x, net.dtype)
-    one = net.select([0])
-    for layer in one.layers:
-        a = layer.forward(a)
-        per_sample = a[0].size // len(x)
-        total += per_sample
-        if type(layer).__name__ == "Conv2D":
-            kh, kw = layer.kernel_size
-            total += per_sample // layer.out_channels * layer.in_channels * kh * kw
-    return max(total, 1)
 
 
 # -- printing -----------------------------------------------------------------------------
