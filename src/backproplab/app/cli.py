@@ -15,6 +15,7 @@ examples:
   backproplab train --data circle --n 1000 --batch-size 32 --optimizer adam --lr 0.01
   backproplab train --data points.csv --epochs 5000 --save model.npz
   backproplab train --data xor --init model.npz --epochs 1000
+  backproplab train --resume runs/xor/model.npz --epochs 40000   go on where a run stopped
   backproplab train --data digits                   an MLP on 8×8 handwritten digits
   backproplab train --data digits --model cnn       a small convolutional network on them
 """
@@ -142,7 +143,11 @@ def build_parser():
     _add_network_options(train)
     o = train.add_argument_group("output")
     o.add_argument("--out", metavar="DIR", help="output folder (default: a new one under runs/)")
-    o.add_argument("--save", metavar="MODEL.npz", help="also save the trained model here")
+    o.add_argument("--save", metavar="MODEL.npz",
+                   help="also save the trained model here: a checkpoint, like DIR/model.npz")
+    o.add_argument("--resume", metavar="MODEL.npz",
+                   help="go on with the run this checkpoint holds (its settings; options given "
+                        "must agree) until --epochs, as if it had never stopped")
     o.add_argument("--log-every", type=int, metavar="K",
                    help="a log line every K epochs (default: epochs / 20)")
     o.add_argument("--no-plots", action="store_true", help="skip the figures")
@@ -282,8 +287,17 @@ def config_from_args(args):
 def _train(args):
     from .train import train_run
 
-    run = train_run(config_from_args(args), out=args.out, log_every=args.log_every,
-                    plots=not args.no_plots, quiet=args.quiet, save=args.save)
+    if args.resume:
+        from .factory import resume_config
+
+        defaults = vars(build_parser().parse_args(["train"]))
+        given = {k: v for k, v in vars(config_from_args(args)).items()
+                 if getattr(args, k, None) is not None and getattr(args, k) != defaults.get(k)}
+        cfg = resume_config(args.resume, given)
+    else:
+        cfg = config_from_args(args)
+    run = train_run(cfg, out=args.out, log_every=args.log_every, plots=not args.no_plots,
+                    quiet=args.quiet, save=args.save, resume=args.resume)
     return run.status
 
 

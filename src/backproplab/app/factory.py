@@ -1,6 +1,7 @@
 """Data and networks from settings: what every command of the lab builds from a TrainConfig."""
 
 import os
+from dataclasses import fields
 from datetime import datetime
 
 import numpy as np
@@ -8,7 +9,8 @@ import numpy as np
 from ..data import datasets
 from ..errors import BackproplabError
 from ..models.mlp import MLP
-from ..models.modelfile import read_model_file, set_weights
+from ..models.modelfile import read_checkpoint, read_model_file, set_weights
+from .config import TrainConfig
 
 
 def load_data(cfg):
@@ -103,3 +105,45 @@ def prepare_out(out):
     return out
 
 
+
+
+def resume_config(path, given):
+    """The configuration of the run that checkpoint ``path`` holds, to go on with: options
+    ``given`` ({setting: value}) must agree with it, but for ``epochs``, the epoch to reach."""
+    _, config = read_model_file(path)
+    saved = config.get("training")
+    if not isinstance(saved, dict):
+        raise BackproplabError(f"{path}: holds no run's settings (it was not written by "
+                               "backproplab train); start from its weights with --init")
+    names = {f.name for f in fields(TrainConfig)}
+    settings = {k: v for k, v in saved.items() if k in names}
+    try:
+        before = TrainConfig(**settings).check().to_dict()
+    except TypeError as e:
+        raise BackproplabError(f"{path}: the run's settings are damaged ({e})") from None
+    try:
+        cfg = TrainConfig(**{**settings, **given}).check()
+        now = cfg.to_dict()
+    except BackproplabError:  # options that do not even fit each other: name them as given
+        cfg, now = None, {**before, **given}
+    differ = [f"--{key.replace('_', '-')} {_shown(now[key])} (the checkpoint's run: "
+              f"{_shown(before[key])})" for key in before if key != "epochs"
+              and before[key] != now[key]]
+    if differ or cfg is None:
+        raise BackproplabError(f"{path}: the checkpoint does not fit these options: "
+                               + "; ".join(differ))
+    state = read_checkpoint(path)
+    reached = state[1].get("epoch", 0) if state else 0
+    if isinstance(reached, int) and cfg.epochs < reached:
+        raise BackproplabError(f"{path}: the checkpoint has reached epoch {reached}; --epochs "
+                               f"must be at least that, got {cfg.epochs}")
+    if cfg.schedule == "cosine" and cfg.t_max is None and cfg.epochs != before["epochs"]:
+        raise BackproplabError(
+            f"{path}: its cosine schedule anneals over the run's {before['epochs']} epochs (no "
+            f"--t-max), so going on to {cfg.epochs} would change the learning rates it trained "
+            f"with; resume with --epochs {before['epochs']}")
+    return cfg
+
+
+def _shown(value):
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import BackproplabError
 from ..nn.optimizers import get_optimizer
-from ..nn.schedules import Constant, get_schedule
+from ..nn.schedules import Constant, Cosine, get_schedule
 from .checkpoint import restore_state, trainer_state
 from .history import Progress, Recorder
 from .seeds import model_rngs
@@ -58,9 +58,12 @@ class Trainer:
         self.orders = [model_rngs(s)[1] for s in seeds] if self.batch_size else None
         self.stop_at_loss = stop_at_loss
         self.callback, self.every = callback, every
+        # what a checkpoint must agree with; the run's length only where the schedule uses it
+        uses_epochs = isinstance(schedule, Cosine) and schedule.t_max is None
         self.settings = {"loss": self.loss_fn.name, "optimizer": optimizer,
-                         "batch_size": self.batch_size, "epochs": self.epochs,
-                         "schedule": repr(schedule), "stop_at_loss": stop_at_loss}
+                         "batch_size": self.batch_size, "schedule": repr(schedule),
+                         "epochs": self.epochs if uses_epochs else None,
+                         "stop_at_loss": stop_at_loss}
         self.epoch = 0
         self.seconds = 0.0
         self.record = Recorder(model.k)

@@ -2,6 +2,7 @@
 
 from .cnn import CNN
 from .mlp import MLP
+from .modelfile import load_model
 from .network import Network
 
 MODELS = {cls.kind: cls for cls in (MLP, CNN)}
@@ -9,8 +10,6 @@ MODELS = {cls.kind: cls for cls in (MLP, CNN)}
 
 def load(path):
     """Read any model file written by ``save`` — an MLP or a CNN, as its configuration says."""
-    from .modelfile import load_model
-
-    return load_model(None, path)
+    return load_model(None, path, MODELS)
 
 __all__ = ["MLP", "CNN", "Network", "MODELS", "load"]

@@ -1,5 +1,10 @@
 """Model files: the weights W1, b1, W2, … and the configuration as JSON, in one .npz file;
-read back without ever unpickling anything."""
+read back without ever unpickling anything.
+
+A model file written by ``train`` is also a checkpoint: beside the weights it holds the
+trainer's state (``trainer`` JSON data and arrays named ``trainer.…``, see
+:mod:`backproplab.engine.checkpoint`), which ``train --resume`` takes up. Everything else that
+reads a model file (``--init``, ``load``) ignores it."""
 
 import json
 import os
@@ -9,18 +14,25 @@ import numpy as np
 
 from ..errors import BackproplabError
 from ..files import _json_default, atomic_open
-from . import MODELS
 
 MODEL_FORMAT = "backproplab-model"
 
 
-def save_model(model, path, extra=None):
+CHECKPOINT = "trainer"  # the checkpoint's JSON member, and the prefix of its arrays
+
+
+def save_model(model, path, extra=None, checkpoint=None):
     """Weights ``W1, b1, W2, b2, …`` and the configuration as JSON text, in one .npz file.
 
     One network: W of shape (n_in, n_out), b of shape (n_out,) (a convolution's W is
-    (C_out, C_in, kh, kw)). A stack of k: a leading k axis.
+    (C_out, C_in, kh, kw)). A stack of k: a leading k axis. ``checkpoint``: a trainer's
+    (arrays, JSON data), stored beside them.
     """
     arrays = dict(model.param_arrays(0 if model.k == 1 else None))
+    if checkpoint is not None:
+        state, meta = checkpoint
+        arrays.update({f"{CHECKPOINT}.{name}": value for name, value in state.items()})
+        arrays[CHECKPOINT] = np.array(json.dumps(meta, default=_json_default))
     config = {"format": MODEL_FORMAT, "version": 1, "n_models": model.k, **model.config()}
     if extra:
         config["training"] = extra
@@ -65,19 +77,36 @@ def read_model_file(path):
         raise BackproplabError(f"{path}: the model's configuration is not valid JSON") from None
     if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
         raise BackproplabError(f"{path}: not a backproplab model file (unknown format)")
+    for name in [n for n in arrays if n == CHECKPOINT or n.startswith(CHECKPOINT + ".")]:
+        arrays.pop(name)  # the weights alone: see read_checkpoint
     return arrays, config
 
 
-def load_model(cls, path):
-    """Rebuild the model of a file written by :func:`save_model`: of class ``cls`` (MLP, CNN),
-    or, for ``cls=None``, of whichever class the file names (an MLP if it names none)."""
+def read_checkpoint(path):
+    """The trainer's state that a model file holds: (arrays, JSON data), or None if it has
+    none (a file written by ``save`` from Python, or by an older backproplab)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if CHECKPOINT not in data.files:
+                return None
+            meta = json.loads(str(data[CHECKPOINT]))
+            prefix = CHECKPOINT + "."
+            arrays = {n[len(prefix):]: data[n] for n in data.files if n.startswith(prefix)}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise BackproplabError(f"{path}: the checkpoint cannot be read ({e})") from None
+    return arrays, meta
 
+
+def load_model(cls, path, models=None):
+    """Rebuild the model of a file written by :func:`save_model`: of class ``cls`` (MLP, CNN),
+    or, for ``cls=None``, of whichever class of ``models`` ({kind: class}) the file names (an
+    MLP if it names none)."""
     arrays, config = read_model_file(path)
     kind = config.get("kind", "mlp")
-    if kind not in MODELS:
-        raise BackproplabError(f"{path}: unknown kind of model {kind!r}")
     if cls is None:
-        cls = MODELS[kind]
+        if kind not in models:
+            raise BackproplabError(f"{path}: unknown kind of model {kind!r}")
+        cls = models[kind]
     elif cls.kind != kind:
         raise BackproplabError(f"{path}: holds a{'n' if kind == 'mlp' else ''} "
                                f"{kind.upper()}, not a{'n' if cls.kind == 'mlp' else ''} "

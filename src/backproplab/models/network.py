@@ -5,9 +5,11 @@ training, saving and loading."""
 import numpy as np
 
 from ..engine.sequential import Sequential
+from ..engine.trainer import train
 from ..errors import BackproplabError
 from ..nn.layers import Dense
 from ..nn.losses import get_output
+from .modelfile import load_model, save_model
 
 
 class Network(Sequential):
@@ -98,23 +100,17 @@ class Network(Sequential):
         """Train in place and return the :class:`~backproplab.training.History` (squeezed for
         one network). The settings are those of :func:`backproplab.training.train`: loss,
         optimizer, lr, epochs, batch_size, stop_at_loss, momentum, weight_decay, …"""
-        from ..engine.trainer import train
-
         history = train(self, x, y, **settings)
         return history.single() if self.k == 1 else history
 
     def save(self, path, extra=None):
         """Write the weights ``W1, b1, W2, b2, …`` and the configuration (JSON) to an .npz file,
         atomically. ``extra`` (JSON data) is stored beside the configuration."""
-        from .modelfile import save_model
-
         save_model(self, path, extra)
 
     @classmethod
     def load(cls, path):
         """Read a model written by :meth:`save` (never unpickling anything)."""
-        from .modelfile import load_model
-
         return load_model(cls, path)
 
 

@@ -1,0 +1,145 @@
+"""What a ``train`` run writes and prints that depends on its data: two-class points (the
+lab's) or images in K classes (the digits). The pipeline itself is :mod:`.train`'s."""
+
+import os
+
+import numpy as np
+
+from ..data import datasets
+from ..engine.metrics import confusion_matrix
+from ..figures import images as image_figures
+from ..figures import plotting
+from ..figures.units import hidden_units
+
+PRINT_LIMIT = 1000  # test-print lines; the rest are in predictions.csv
+
+
+class Points:
+    """Two-class points: the lab's per-sample test print, and the decision boundary."""
+
+    def __init__(self, net, x, y, x_test, y_test, history, test_curve=None):
+        self.net, self.x, self.y, self.history = net, x, y, history
+        self.x_test, self.y_test = x_test, y_test
+        self.proba = net.predict_proba(x)[:, 0]
+        self.pred = (self.proba >= 0.5).astype(np.int64)
+        self.test_accuracy = None
+        if x_test is not None and not history.diverged:
+            self.test_accuracy = float(np.mean(net.predict(x_test) == y_test))
+
+    def metrics(self):
+        if self.x_test is None:
+            return {}
+        return {"test_accuracy": self.test_accuracy, "test_n": len(self.x_test)}
+
+    def history_rows(self):
+        h = self.history
+        return ["epoch", "loss", "accuracy"], zip(range(len(h.loss)), h.loss, h.accuracy)
+
+    def prediction_rows(self):
+        x, y, proba, pred = self.x, self.y, self.proba, self.pred
+        features = [f"x{i + 1}" for i in range(x.shape[1])]
+        return (["sample", *features, "label", "probability", "prediction"],
+                ([i, *x[i], int(y[i, 0]), proba[i], int(pred[i])] for i in range(len(x))))
+
+    def last_line(self, log):
+        h = self.history
+        return log.epoch_line(h.epochs_run, h.final_loss, h.final_accuracy)
+
+    def plots(self, out):
+        h, x, y = self.history, self.x, self.y
+        plotting.learning_curve(h.loss, h.accuracy, os.path.join(out, "learning_curve.png"),
+                                final=(h.epochs_run, h.final_loss, h.final_accuracy))
+        if x.shape[1] == 2:
+            plotting.comparison(x, y, self.pred, os.path.join(out, "comparison.png"))
+            if not h.diverged:  # a diverged network has no boundary to draw
+                plotting.decision_boundary(self.net, x, y,
+                                           os.path.join(out, "decision_boundary.png"))
+                hidden_units(self.net, x, y, os.path.join(out, "neurons.png"))
+
+    def print_summary(self, stdout):
+        labels, h = self.y[:, 0], self.history
+        for i, (t, p) in enumerate(zip(labels, self.proba)):
+            if i == PRINT_LIMIT:
+                print(f"… {len(labels) - PRINT_LIMIT} more samples in predictions.csv",
+                      file=stdout)
+                break
+            print(f"Iter {i} | ground truth {int(t)} | prediction {p:.5f}", file=stdout)
+        print(f"loss={h.final_loss:.5f} accuracy={100 * h.final_accuracy:.2f}%",
+              file=stdout, flush=True)
+        if self.test_accuracy is not None:
+            print(f"accuracy on a fresh sample of {len(self.x_test)} points: "
+                  f"{100 * self.test_accuracy:.2f}%", file=stdout, flush=True)
+
+
+class Images:
+    """Images in K classes with their own test set: the test accuracy of every epoch, the
+    confusion matrix, the misclassified test images and the first layer's kernels."""
+
+    def __init__(self, net, x, y, x_test, y_test, history, test_curve):
+        self.net, self.x, self.y, self.history = net, x, y, history
+        self.x_test, self.y_test, self.test_curve = x_test, y_test, test_curve
+        self.n_classes = int(max(y.max(), y_test.max())) + 1
+        self.proba, self.test_proba = net.predict_proba(x), net.predict_proba(x_test)
+        self.pred, self.test_pred = self.proba.argmax(axis=-1), self.test_proba.argmax(axis=-1)
+        self.test_accuracy = (None if history.diverged
+                              else float(np.mean(self.test_pred == y_test)))
+        self.matrix = confusion_matrix(y_test, self.test_pred, self.n_classes)
+
+    def metrics(self):
+        return {"test_accuracy": self.test_accuracy, "test_n": len(self.y_test),
+                "train_n": len(self.y), "n_classes": self.n_classes,
+                "confusion_matrix": np.asarray(self.matrix).tolist()}
+
+    def history_rows(self):
+        h, curve = self.history, self.test_curve
+        return (["epoch", "loss", "accuracy", "test_accuracy"],
+                ([e, loss, acc, curve[e] if e < len(curve) else float("nan")]
+                 for e, (loss, acc) in enumerate(zip(h.loss, h.accuracy))))
+
+    def prediction_rows(self):
+        y, y_test = self.y, self.y_test
+        classes = [f"probability_{c}" for c in range(self.n_classes)]
+        return (["set", "sample", "label", "prediction", *classes],
+                [*(["train", i, int(y[i]), int(self.pred[i]), *self.proba[i]]
+                   for i in range(len(y))),
+                 *(["test", i, int(y_test[i]), int(self.test_pred[i]), *self.test_proba[i]]
+                   for i in range(len(y_test)))])
+
+    def last_line(self, log):
+        h = self.history
+        return log.epoch_line(h.epochs_run, h.final_loss, h.final_accuracy, self.test_accuracy)
+
+    def plots(self, out):
+        h, x_test = self.history, self.x_test
+        plotting.learning_curve(h.loss, h.accuracy, os.path.join(out, "learning_curve.png"),
+                                final=(h.epochs_run, h.final_loss, h.final_accuracy),
+                                test_accuracy=self.test_curve)
+        image_figures.confusion_matrix(self.matrix, os.path.join(out, "confusion_matrix.png"),
+                                       title="Confusion matrix (test set)")
+        images = x_test.reshape(len(x_test), *datasets.DIGITS_SHAPE)  # the mlp's are flat
+        image_figures.misclassified(images, self.y_test, self.test_pred,
+                                    os.path.join(out, "misclassified.png"),
+                                    title="Misclassified test images")
+        kernels = first_kernels(self.net, images.shape[1:])
+        if kernels.shape[-2:] != images.shape[-2:]:  # a convolution's
+            image_figures.filters(kernels, os.path.join(out, "filters.png"))
+        else:
+            image_figures.filters(kernels, os.path.join(out, "filters.png"),
+                                  title="First layer's weights", noun="units, an image each")
+
+    def print_summary(self, stdout):
+        h = self.history
+        print(f"loss={h.final_loss:.5f} accuracy={100 * h.final_accuracy:.2f}% "
+              f"on the {len(self.y)} training images", file=stdout)
+        if self.test_accuracy is not None:
+            print(f"test accuracy={100 * self.test_accuracy:.2f}% on the {len(self.y_test)} "
+                  f"test images ({int(np.trace(self.matrix))} right)", file=stdout)
+
+
+def first_kernels(net, image_shape):
+    """The first layer's weights as kernels (C_out, C_in, kh, kw) of network 0: a convolution's
+    own, or a dense layer's — one input image's worth of weights per unit."""
+    W = np.asarray(net.layers[0].W)[0]
+    if W.ndim == 4:
+        return W
+    return W.swapaxes(-1, -2).reshape(W.shape[-1], *image_shape)
