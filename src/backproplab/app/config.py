@@ -12,6 +12,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 
+from ..data.datasets import FIXED, GENERATORS, IMAGES, NOISELESS
 from ..errors import BackproplabError, unknown_name
 from ..nn.activations import ACTIVATIONS
 from ..nn.losses import LOSSES, OUTPUTS
@@ -61,8 +62,6 @@ class TrainConfig:
     def for_data(cls, **given):
         """A configuration from the settings ``given``, the rest from the defaults of its data
         set and model: the lab's for two-class data, ``IMAGE_DEFAULTS`` for the digits."""
-        from ..data.datasets import IMAGES
-
         data, model = given.get("data", cls.data), given.get("model", cls.model)
         defaults = IMAGE_DEFAULTS.get(model, {}) if data in IMAGES else {}
         return cls(**{**defaults, **given})
@@ -70,8 +69,6 @@ class TrainConfig:
     @property
     def images(self):
         """Whether the data set is images (the digits) rather than points."""
-        from ..data.datasets import IMAGES
-
         return self.data in IMAGES
 
     def check(self):
@@ -133,7 +130,6 @@ class TrainConfig:
             _whole(self.test_n, "--test-n", minimum=1)
         if not isinstance(self.data, str) or not self.data:
             raise BackproplabError("data must be a data set name or a CSV file path")
-        from ..data.datasets import FIXED, GENERATORS, IMAGES, NOISELESS
 
         if self.images:
             self._check_images()

@@ -22,6 +22,7 @@ from ..errors import BackproplabError, unknown_name
 from ..nn.losses import get_loss, get_output
 from ..nn.optimizers import get_optimizer
 from .document import Document
+from .factory import build_model, load_data
 from .gradcheck import FORMATS, first_samples
 
 DIGITS = 6  # significant digits printed
@@ -64,8 +65,6 @@ def one_step(cfg, samples=2, epochs=0):
     """One gradient-descent step of the network ``train`` builds from ``cfg`` (a
     :class:`~backproplab.config.TrainConfig`) on the first ``samples`` samples of its data
     (all for None), after ``epochs`` epochs of training on them. Returns a :class:`Step`."""
-    from .factory import build_model, load_data
-
     cfg.check()
     if cfg.images:
         raise BackproplabError(

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..data import datasets
 from ..errors import BackproplabError
+from ..models.cnn import CNN
 from ..models.mlp import MLP
 from ..models.modelfile import read_checkpoint, read_model_file, set_weights
 from .config import TrainConfig
@@ -52,8 +53,6 @@ def build_model(cfg, n_in, n_classes=None):
     ``n_in`` is the number of input features, or an image's shape (C, H, W) for the cnn;
     ``n_classes`` the K of a softmax output."""
     if cfg.model == "cnn":
-        from ..models.cnn import CNN
-
         net = CNN(in_shape=tuple(n_in), n_classes=n_classes, channels=tuple(cfg.channels),
                   kernel=cfg.kernel, hidden=tuple(cfg.hidden), dropout=cfg.dropout,
                   seed=cfg.seed, dtype=cfg.dtype)

@@ -32,6 +32,8 @@ from ..engine.gradients import (
     trained_losses,
 )
 from ..errors import BackproplabError, unknown_name
+from ..models.mlp import MLP
+from .factory import build_model, image_model, load_data, load_images
 
 # Activations with a kink at 0: relu's and leaky_relu's slope jumps there; elu's slope is
 # continuous but its curvature jumps, which leaves a central difference only O(h) accurate.
@@ -65,8 +67,6 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
     in that layer's backward (see :func:`plant_bug`). ``max_params`` checks at most that many
     entries of each array, evenly spaced. Returns a :class:`Result`.
     """
-    from .factory import build_model, image_model, load_data, load_images
-
     cfg.check()
     if cfg.dtype != "float64":
         raise BackproplabError(
@@ -163,8 +163,6 @@ def plant_bug(net, layer, n):
 
 def network_label(net):
     """"2-10-10-1" for an MLP; the layers in order for anything else."""
-    from ..models.mlp import MLP
-
     if isinstance(net, MLP):
         return "-".join(map(str, [net.n_in, *net.hidden, net.n_out]))
     return " → ".join(_layer_label(layer) for layer in net.layers)

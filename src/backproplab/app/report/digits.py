@@ -4,6 +4,10 @@ with its defaults; without scikit-learn, a note on how to install it."""
 import io
 import os
 
+from ...data import datasets
+from ...figures import images as image_figures
+from ..config import TrainConfig
+from ..train import train_run
 from .prose import _pct
 
 DIGITS_TITLE = "CNN against MLP on digits"
@@ -13,8 +17,6 @@ QUICK_DIGITS_EPOCHS = 3  # --quick: the digits' networks train this many epochs
 def digits_configs(quick=False):
     """The two digits runs of the report: each model with its defaults (fewer epochs with
     --quick)."""
-    from ..config import TrainConfig
-
     configs = [TrainConfig.for_data(data="digits", model=m).check() for m in ("cnn", "mlp")]
     if quick:
         for cfg in configs:
@@ -25,16 +27,12 @@ def digits_configs(quick=False):
 def _digits(doc, out, quick):
     """Both models on the digits with their defaults: a table of what each reached, the CNN's
     figures; or, without scikit-learn, a note on how to install it."""
-    from ...data import datasets
-    from ..train import train_run
-
     doc.heading(DIGITS_TITLE)
     if not datasets.have_digits():
         doc.paragraph("Skipped: the handwritten digits come with scikit-learn, which is not "
                       f"installed here. Install it with `{datasets.DIGITS_INSTALL_COMMAND}` "
                       "(or `pip install scikit-learn`) and make the report again.")
         return
-    from ...figures import images as image_figures
 
     runs = {}
     for cfg in digits_configs(quick):

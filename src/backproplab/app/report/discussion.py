@@ -6,12 +6,13 @@ import os
 
 import numpy as np
 
+from ...figures import sweeps as figures
+from ...models.mlp import MLP
+from ..factory import load_data
 from .prose import DATA_TITLES, TABLE_HEADER, _pct, describe, summarise, table_rows
 
 
 def _discussion(doc, out, name, title, keys, result, configs, steps):
-    from ...figures import sweeps as figures
-
     doc.heading(title, 3)
     tables = summarise(result, keys)
     per_data = "; ".join(
@@ -45,9 +46,6 @@ def _discussion(doc, out, name, title, keys, result, configs, steps):
 
 def _no_activation(doc, out, result, tables, configs):
     """Why XOR cannot be solved without activations: the network is one linear map."""
-    from ...models.mlp import MLP
-    from ..factory import load_data
-
     linear_cfgs = [c for c in configs if c.activation[0] == "none" and c.output == "none"]
     trainable = [c for c in linear_cfgs if c.data == "xor" and c.seed == min(
         d.seed for d in linear_cfgs)]
@@ -85,8 +83,6 @@ def collapse(net):
 
 
 def _vanishing(doc, out, result, tables, configs):
-    from ...figures import sweeps as figures
-
     if result.grad_norms is None:
         return
     every = result.grad_norm_every  # as recorded: one for the whole report's sweep
@@ -116,8 +112,6 @@ def _vanishing(doc, out, result, tables, configs):
 
 
 def _generalisation(doc, out, result, tables, configs):
-    from ...figures import sweeps as figures
-
     for data, rows in tables.items():
         if rows[0]["test_mean"] is None:
             continue

@@ -7,15 +7,18 @@ import os
 
 import numpy as np
 
+from ...data import datasets
+from ...figures import animation, network, plotting
+from ...figures.units import activation_range
+from ...nn.losses import get_output
+from .. import explain
 from ..config import TrainConfig
+from ..train import train_run
 from .prose import DATA_TITLES, _num
 from .settings import QUICK
 
 
 def _results(doc, out, quick, steps):
-    from ...figures import animation, network
-    from ..train import train_run
-
     doc.heading("Results")
     defaults = TrainConfig().check()
     doc.paragraph(
@@ -74,8 +77,6 @@ def best_units(net, x, y):
     """Each hidden unit read as a classifier of the training points: activation above the
     middle of its colour scale (0.5 for sigmoid) as one class, below as the other, whichever
     way round fits better. Per hidden layer: (best unit, its accuracy, number of units)."""
-    from ...figures.units import activation_range
-
     out = []
     for name, a in zip(net.activation, net.hidden_activations(x, m=0)):
         lo, hi = activation_range(name, a)
@@ -116,8 +117,6 @@ def _hidden_units(doc, out, runs):
 
 def _explained_step(doc):
     """``backproplab explain``'s defaults: one step of a 2-2-2-1 network on two XOR points."""
-    from .. import explain
-
     doc.heading("One training step, written out")
     doc.paragraph("What one update of gradient descent does, with every number, as "
                   "`backproplab explain` writes it with its defaults.")
@@ -127,10 +126,6 @@ def _explained_step(doc):
 
 def _frame_recorder(cfg, count=40):
     """A training hook that keeps ``count`` snapshots of the predicted probability on a grid."""
-    from ...data import datasets
-    from ...figures import plotting
-    from ...nn.losses import get_output
-
     x, _ = datasets.load(cfg.data, n=cfg.n, noise=cfg.noise, seed=cfg.seed)
     xx, yy, grid = plotting.grid_over(x, steps=60)
     every = max(1, cfg.epochs // count)

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...data.datasets import FIXED
+from ...engine.trainer import train
+from ...models.mlp import MLP
+from ...nn.optimizers import OPTIMIZERS
+from ..factory import load_data, load_test_data, start_from
 
 PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1")  # may differ in a stack
 MAX_FLOATS_PER_STACK = 24_000_000  # about 200 MB of float64 working arrays per stack
@@ -68,10 +72,6 @@ def train_group(group, grad_norm_every=None):
     """Train one stack; returns (index, per-network metrics, loss curves, accuracy curves,
     gradient norms or None). With ``grad_norm_every`` = K, the Frobenius norm of each layer's
     weight gradient is recorded every K epochs: (networks, epochs // K, layers)."""
-    from ...engine.trainer import train
-    from ...models.mlp import MLP
-    from ..factory import load_data, start_from
-
     cfgs = group.configs
     first = cfgs[0]
     data_seeds = [c.seed if c.data_seed is None else c.data_seed for c in cfgs]
@@ -131,8 +131,6 @@ def train_group(group, grad_norm_every=None):
 
 def _test_accuracy(net, cfgs):
     """Each network's accuracy on its own fresh sample (drawn from its data seed)."""
-    from ..factory import load_test_data
-
     samples = [load_test_data(c) for c in cfgs]
     x = np.stack([a for a, _ in samples])
     y = np.stack([b for _, b in samples])
@@ -142,6 +140,4 @@ def _test_accuracy(net, cfgs):
 
 
 def _default_hyper(optimizer, name):
-    from ...nn.optimizers import OPTIMIZERS
-
     return OPTIMIZERS[optimizer].defaults[name]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...files import atomic_open, write_csv
 from ..config import CONFIG_KEYS
 
 
@@ -32,8 +33,6 @@ RESULT_COLUMNS = [*CONFIG_KEYS, "final_loss", "final_accuracy", "epochs_run", "e
 def write(result, out):
     """results.csv (one row per network, full precision) and curves.npz (loss and accuracy per
     epoch, NaN after a network stopped; row i is results.csv's row i)."""
-    from ...files import atomic_open, write_csv
-
     def cell(v):
         if v is None:
             return ""
