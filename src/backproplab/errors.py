@@ -12,3 +12,12 @@ class BackproplabError(Exception):
 def unknown_name(kind, name, valid):
     """The error for a name that is not one of ``valid``, listing the valid ones."""
     return BackproplabError(f"unknown {kind} {name!r}; choose from: {', '.join(valid)}")
+
+
+def lookup(kind, name, registry):
+    """``registry[name]``: the one way a name becomes a class or a function (an activation, an
+    optimizer, a data set, …); an unknown name is the error that lists the valid ones."""
+    try:
+        return registry[name]
+    except (KeyError, TypeError):  # TypeError: an unhashable name, such as a list
+        raise unknown_name(kind, name, registry) from None

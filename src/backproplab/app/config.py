@@ -8,10 +8,10 @@ The digits have defaults of their own (``IMAGE_DEFAULTS``), used for every setti
 :meth:`TrainConfig.for_data` builds a configuration that way.
 """
 
-import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 
+from ..checks import number, whole, wholes
 from ..data.datasets import FIXED, GENERATORS, IMAGES, NOISELESS
 from ..errors import BackproplabError, unknown_name
 from ..nn.activations import ACTIVATIONS
@@ -78,7 +78,7 @@ class TrainConfig:
         if self.model == "cnn" and not self.images:
             raise BackproplabError(f"--model cnn takes images (--data digits); {self.data} is "
                                    "points: use --model mlp")
-        _whole(self.hidden, "hidden", minimum=1, many=True)
+        wholes(self.hidden, "hidden", minimum=1)
         if not self.hidden and self.model == "mlp":
             raise BackproplabError("hidden needs at least one layer size")
         acts = [self.activation] if isinstance(self.activation, str) else list(self.activation)
@@ -105,10 +105,10 @@ class TrainConfig:
         if (self.loss == "ce") != (self.output == "softmax"):
             raise BackproplabError("--loss ce (softmax cross-entropy) and --output softmax go "
                                    f"together; got --loss {self.loss} with --output {self.output}")
-        _positive(self.lr, "the learning rate (--lr)")
-        _number(self.momentum, "--momentum", lo=0, hi_open=1)
-        _number(self.weight_decay, "--weight-decay", lo=0)
-        _number(self.l1, "--l1", lo=0)
+        number(self.lr, "the learning rate (--lr)", above=0)
+        number(self.momentum, "--momentum", lo=0, hi_open=1)
+        number(self.weight_decay, "--weight-decay", lo=0)
+        number(self.l1, "--l1", lo=0)
         self.lr_schedule()  # an unknown schedule, or a setting it does not take, fails here
         if self.eta_min is not None and self.eta_min >= self.lr_value:
             raise BackproplabError(f"--eta-min must be below the learning rate "
@@ -116,18 +116,18 @@ class TrainConfig:
         if self.momentum is not None and self.optimizer not in ("momentum", "nesterov", "rmsprop"):
             raise BackproplabError("--momentum applies to the momentum, nesterov and rmsprop "
                                    f"optimizers, not {self.optimizer}")
-        _whole(self.epochs, "epochs", minimum=0)
+        whole(self.epochs, "epochs", minimum=0)
         if self.batch_size is not None:
-            _whole(self.batch_size, "the batch size (--batch-size)", minimum=1)
-        _whole(self.seed, "seed", minimum=0)
+            whole(self.batch_size, "the batch size (--batch-size)", minimum=1)
+        whole(self.seed, "seed", minimum=0)
         if self.data_seed is not None:
-            _whole(self.data_seed, "data seed", minimum=0)
+            whole(self.data_seed, "data seed", minimum=0)
         if self.n is not None:
-            _whole(self.n, "n", minimum=2)
-        _number(self.noise, "noise", lo=0)
-        _number(self.stop_at_loss, "--stop-at-loss", lo=0)
+            whole(self.n, "n", minimum=2)
+        number(self.noise, "noise", lo=0)
+        number(self.stop_at_loss, "--stop-at-loss", lo=0)
         if self.test_n is not None:
-            _whole(self.test_n, "--test-n", minimum=1)
+            whole(self.test_n, "--test-n", minimum=1)
         if not isinstance(self.data, str) or not self.data:
             raise BackproplabError("data must be a data set name or a CSV file path")
 
@@ -151,11 +151,11 @@ class TrainConfig:
             raise BackproplabError("the cnn's layers use relu: --activation does not apply to "
                                    "--model cnn")
         self.activation = ["relu"]
-        _whole(self.channels, "channels", minimum=1, many=True)
+        wholes(self.channels, "channels", minimum=1)
         if not self.channels:
             raise BackproplabError("channels needs at least one convolution's channel count")
-        _whole(self.kernel, "the kernel size (--kernel)", minimum=1)
-        _number(self.dropout, "--dropout", lo=0, hi_open=1)
+        whole(self.kernel, "the kernel size (--kernel)", minimum=1)
+        number(self.dropout, "--dropout", lo=0, hi_open=1)
 
     def _check_images(self):
         for value, option in ((self.n, "--n"), (self.noise, "--noise"),
@@ -197,29 +197,3 @@ class TrainConfig:
 IMAGE_KEYS = ("model", "channels", "kernel", "dropout")  # the settings of image models
 # the settings a sweep file may give: sweeps train stacks of MLPs on two-class data
 CONFIG_KEYS = [f.name for f in fields(TrainConfig) if f.name not in IMAGE_KEYS]
-
-
-def _whole(value, what, minimum, many=False):
-    for v in (value if many else [value]):
-        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-            raise BackproplabError(f"{what} must be a whole number >= {minimum}, got {v!r}")
-
-
-def _positive(value, what):
-    if value is not None and not (_real(value) and value > 0 and math.isfinite(value)):
-        raise BackproplabError(f"{what} must be a number > 0, got {value!r}")
-
-
-def _number(value, what, lo=None, hi_open=None):
-    if value is None:
-        return
-    if not (_real(value) and math.isfinite(value)):
-        raise BackproplabError(f"{what} must be a finite number, got {value!r}")
-    if lo is not None and value < lo:
-        raise BackproplabError(f"{what} must be >= {lo}, got {value!r}")
-    if hi_open is not None and value >= hi_open:
-        raise BackproplabError(f"{what} must be < {hi_open}, got {value!r}")
-
-
-def _real(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -3,7 +3,7 @@ loss that fits them, and the mini-batches of an epoch."""
 
 import numpy as np
 
-from ..errors import BackproplabError
+from ..errors import BackproplabError, lookup
 from ..nn.losses import class_labels, get_loss
 from .metrics import accuracy, multiclass_accuracy
 
@@ -20,8 +20,7 @@ def loss_for(model, loss):
         if loss is None:
             raise BackproplabError("name the loss (mse, bce or ce) to train a Sequential: it "
                                    "has no output unit that would imply one")
-        get_loss(loss)  # an unknown name fails here, listing the valid ones
-        return get_loss(loss, OUTPUT_OF_LOSS[loss])
+        return get_loss(loss, lookup("loss", loss, OUTPUT_OF_LOSS))
     if loss is None:
         loss = "ce" if output == "softmax" else "mse"
     return get_loss(loss, output)

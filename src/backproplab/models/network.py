@@ -4,6 +4,7 @@ training, saving and loading."""
 
 import numpy as np
 
+from ..checks import wholes
 from ..engine.sequential import Sequential
 from ..engine.trainer import train
 from ..errors import BackproplabError
@@ -132,6 +133,4 @@ def _check_output(output, n_out):
 
 
 def _whole_sizes(sizes, what="layer sizes"):
-    for size in sizes:
-        if isinstance(size, bool) or int(size) != size or size < 1:
-            raise BackproplabError(f"{what} must be whole numbers >= 1, got {size!r}")
+    return wholes(sizes, what)

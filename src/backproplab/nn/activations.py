@@ -14,7 +14,7 @@ Sigmoid, Tanh and ReLU have plain versions in :mod:`backproplab.nn.reference`, w
 
 import numpy as np
 
-from ..errors import unknown_name
+from ..errors import lookup
 
 
 class Buffers:
@@ -227,7 +227,4 @@ ACTIVATIONS = {
 
 def get_activation(name):
     """A new activation layer by name; an unknown name lists the valid ones."""
-    try:
-        return ACTIVATIONS[name]()
-    except KeyError:
-        raise unknown_name("activation", name, ACTIVATIONS) from None
+    return lookup("activation", name, ACTIVATIONS)()

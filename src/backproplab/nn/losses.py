@@ -12,17 +12,14 @@ class labels 0…K−1 as integers, (n,) or (k, n) (see :func:`class_labels`).
 
 import numpy as np
 
-from ..errors import BackproplabError, unknown_name
+from ..errors import BackproplabError, lookup
 from .activations import Identity, Sigmoid, Softmax, sigmoid
 
 OUTPUTS = {"sigmoid": Sigmoid, "none": Identity, "softmax": Softmax}
 
 
 def get_output(name):
-    try:
-        return OUTPUTS[name]()
-    except KeyError:
-        raise unknown_name("output", name, OUTPUTS) from None
+    return lookup("output", name, OUTPUTS)()
 
 
 class MSE:
@@ -120,11 +117,7 @@ LOSSES = {"mse": MSE, "bce": BCE, "ce": CrossEntropy}
 
 
 def get_loss(name, output="sigmoid"):
-    try:
-        cls = LOSSES[name]
-    except KeyError:
-        raise unknown_name("loss", name, LOSSES) from None
-    return cls(output)
+    return lookup("loss", name, LOSSES)(output)
 
 
 def class_labels(y, n_classes, n=None):

@@ -17,7 +17,7 @@ two agree to the last bit or two, not bit for bit.
 
 import numpy as np
 
-from ..errors import BackproplabError, unknown_name
+from ..errors import BackproplabError, lookup
 
 
 class Optimizer:
@@ -300,10 +300,7 @@ DEFAULT_LR = {"gd": 1.0, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.01,
 def get_optimizer(name, params, grads, lr=None, **hyper):
     """A new optimizer by name; ``lr=None`` takes torch's default for it (1.0 for gd, the lab
     network's, since torch's SGD has none). Settings of None are left at their defaults."""
-    try:
-        cls = OPTIMIZERS[name]
-    except KeyError:
-        raise unknown_name("optimizer", name, OPTIMIZERS) from None
+    cls = lookup("optimizer", name, OPTIMIZERS)
     hyper = {n: v for n, v in hyper.items() if v is not None}
     unknown = set(hyper) - set(cls.defaults)
     if unknown:

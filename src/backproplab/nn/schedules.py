@@ -24,7 +24,8 @@ at the end.
 
 import math
 
-from ..errors import BackproplabError, unknown_name
+from ..checks import number, whole
+from ..errors import BackproplabError, lookup
 
 # setting -> (command-line option, what it means), for messages
 SETTINGS = {
@@ -117,9 +118,7 @@ def get_schedule(name=None, **settings):
             raise BackproplabError("give a schedule object or a name with settings, not both")
         return name
     name = "constant" if name is None else name
-    if not isinstance(name, str) or name not in SCHEDULES:
-        raise unknown_name("schedule", name, SCHEDULES)
-    cls = SCHEDULES[name]
+    cls = lookup("schedule", name, SCHEDULES)
     settings = {k: v for k, v in settings.items() if v is not None}
     for key in settings:
         if key not in SETTINGS:
@@ -141,11 +140,8 @@ def _check(key, value):
     option, meaning = SETTINGS[key]
     what = f"{option} ({meaning})"
     if key in ("step_size", "t_max"):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise BackproplabError(f"{what} must be a whole number >= 1, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise BackproplabError(f"{what} must be a finite number, got {value!r}")
+        return whole(value, what)
+    number(value, what)
     if key == "gamma" and not 0 < value <= 1:
         raise BackproplabError(f"{what} must be in (0, 1], got {value!r}")
     if key == "eta_min" and value < 0:
