@@ -13,7 +13,8 @@ from backproplab.engine import seeds
 from backproplab.engine.gradients import assert_gradients_match, gradient_errors
 from backproplab.engine.metrics import confusion_matrix, multiclass_accuracy
 from backproplab.nn.activations import Softmax, Tanh
-from backproplab.nn.conv import Conv2D, Dropout, Flatten, MaxPool2D
+from backproplab.nn.conv import Conv2D, Flatten, MaxPool2D
+from backproplab.nn.dropout import Dropout
 from backproplab.nn.layers import Dense
 from backproplab.nn.losses import CrossEntropy, class_labels, get_loss
 

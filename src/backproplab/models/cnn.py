@@ -5,7 +5,8 @@ import numpy as np
 
 from ..errors import BackproplabError
 from ..nn.activations import ReLU
-from ..nn.conv import Conv2D, Dropout, Flatten, MaxPool2D
+from ..nn.conv import Conv2D, Flatten, MaxPool2D
+from ..nn.dropout import Dropout
 from ..nn.layers import Dense
 from .network import Network, _check_dtype, _check_output, _whole_sizes
 

@@ -19,7 +19,8 @@ from .activations import (
     get_activation,
     sigmoid,
 )
-from .conv import Conv2D, Dropout, Flatten, MaxPool2D
+from .conv import Conv2D, Flatten, MaxPool2D
+from .dropout import Dropout
 from .layers import Dense
 from .losses import BCE, LOSSES, MSE, OUTPUTS, CrossEntropy, get_loss, get_output
 from .optimizers import (

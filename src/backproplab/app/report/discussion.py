@@ -3,6 +3,7 @@ a figure of the loss over seeds and a table — and the extra paragraphs and fig
 them (no activations, vanishing gradients, generalisation)."""
 
 import os
+import warnings
 
 import numpy as np
 
@@ -135,8 +136,6 @@ class _quiet_nan:
     """Silence NumPy's 'All-NaN slice' RuntimeWarning around nan-reductions."""
 
     def __enter__(self):
-        import warnings
-
         self._w = warnings.catch_warnings()
         self._w.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -1,0 +1,116 @@
+"""What every optimizer shares: the (param, grad) pairs, each network's hyper-parameters as a
+column that broadcasts over its parameters, the state in lists aligned with the parameters,
+the step count, and a stack's optimizer cut down to some of its networks (``select``)."""
+
+import numpy as np
+
+from ..errors import BackproplabError
+
+
+class Optimizer:
+    """Holds the (param, grad) pairs, the per-network hyper-parameters and the step count t."""
+
+    defaults = {}  # name -> default value of each per-network hyper-parameter
+
+    def __init__(self, params, grads, lr, **hyper):
+        self.params, self.grads = list(params), list(grads)
+        if len(self.params) != len(self.grads) or not self.params:
+            raise ValueError("an optimizer needs one gradient per parameter, and at least one")
+        self.k = self.params[0].shape[0]
+        self.dtype = self.params[0].dtype
+        self.t = 0
+        self.state = {name: [None] * len(self.params) for name in self.state_names}
+        self.hyper = {"lr": lr, **{n: hyper.pop(n, d) for n, d in self.defaults.items()}}
+        if hyper:
+            raise TypeError(f"{type(self).__name__} got unexpected settings: {sorted(hyper)}")
+        for name, value in self.hyper.items():
+            try:
+                column = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.k,))
+            except ValueError:
+                raise BackproplabError(f"{name} needs one value, or one per network ({self.k}), "
+                                       f"got {value!r}") from None
+            if not np.all(np.isfinite(column)):
+                raise BackproplabError(f"{name} must be a finite number, got {value!r}")
+            self.hyper[name] = column.reshape(self.k, 1).copy()
+        if np.any(self.hyper["lr"] <= 0):
+            raise BackproplabError(f"the learning rate must be > 0, got {lr!r}")
+        # 1 − β and friends are computed in float64 (as torch does in Python) before the cast
+        derived = {f"1-{n}": 1.0 - self.hyper[n] for n in self.complements}
+        self._cast = {n: c.astype(self.dtype) for n, c in {**self.hyper, **derived}.items()}
+        self.initial_lr = self.hyper["lr"].copy()  # a schedule's lr₀ (torch's "initial_lr")
+
+    state_names = ()
+    complements = ()  # hyper-parameters β whose 1 − β the update uses
+
+    def h(self, name, like):
+        """Hyper-parameter ``name`` as a column in the parameters' dtype, broadcasting over
+        ``like`` (one value per network). Made once per name and shape, then reused."""
+        columns = self.__dict__.setdefault("_columns", {})
+        key = name, like.ndim
+        if key not in columns:
+            column = self._cast[name]
+            columns[key] = column.reshape(column.shape[:1] + (1,) * (like.ndim - 1))
+        return columns[key]
+
+    def scratch(self, i, like, slot=0):
+        """A reused array shaped like parameter i, for temporaries (see docs/performance.md)."""
+        store = self.__dict__.setdefault("_scratch", {})
+        b = store.get((i, slot))
+        if b is None or b.shape != like.shape:
+            b = store[(i, slot)] = np.empty_like(like)
+        return b
+
+    def zero(self, name):
+        """Whether hyper-parameter ``name`` is 0 for every network (its term can be skipped)."""
+        zeros = self.__dict__.setdefault("_zeros", {})
+        if name not in zeros:
+            zeros[name] = self.hyper.get(name) is None or not np.any(self.hyper[name])
+        return zeros[name]
+
+    def set_lr(self, lr):
+        """Set every network's learning rate, as a scheduler sets torch's ``group["lr"]``: lr
+        is a number or a (k, 1) column. The columns that h() handed out are views, and follow."""
+        self.hyper["lr"][...] = lr
+        self._cast["lr"][...] = lr
+
+    def step(self):
+        """Apply one update to every parameter, in place."""
+        self.t += 1
+        for i, (param, grad) in enumerate(zip(self.params, self.grads)):
+            self.update(i, param, grad)
+
+    def update(self, i, param, grad):
+        raise NotImplementedError
+
+    def decayed(self, param, grad):
+        """grad + l1 · sign(param) + weight_decay · param (L2 regularisation, as torch's
+        weight_decay)."""
+        if not self.zero("l1"):
+            grad = self.penalised(param, grad)
+        if self.zero("weight_decay"):
+            return grad
+        return grad + self.h("weight_decay", param) * param
+
+    def penalised(self, param, grad):
+        """grad + l1 · sign(param): the gradient of the L1 penalty l1 · Σ|p| joins the loss's
+        (at p = 0, where |p| has no slope, sign gives 0: a subgradient)."""
+        if self.zero("l1"):
+            return grad
+        return grad + self.h("l1", param) * np.sign(param)
+
+    def select(self, index, params, grads):
+        """The same optimizer for the networks ``index`` of the stack, now held in ``params``."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._scratch, new._zeros = {}, {}
+        new.params, new.grads = list(params), list(grads)
+        new.k = len(index)
+        new._columns = {}
+        new.hyper = {n: c[index] for n, c in self.hyper.items()}
+        new.initial_lr = self.initial_lr[index]
+        new._cast = {n: c[index] for n, c in self._cast.items()}
+        new.state = {
+            n: [None if s is None else s[index].copy() for s in states]
+            for n, states in self.state.items()
+        }
+        return new
