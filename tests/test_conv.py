@@ -17,6 +17,7 @@ from backproplab.nn.conv import Conv2D, Flatten, MaxPool2D
 from backproplab.nn.dropout import Dropout
 from backproplab.nn.layers import Dense
 from backproplab.nn.losses import CrossEntropy, class_labels, get_loss
+from conftest import TORCH_MISSING
 
 TOL = 1e-6
 
@@ -192,7 +193,7 @@ def test_flatten_keeps_channel_height_width_order():
 
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1)])
 def test_conv_and_maxpool_equal_torch(stride, padding):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=TORCH_MISSING)
     conv = Conv2D(2, 3, 3, stride=stride, padding=padding)
     pool = MaxPool2D(2)
     net = random_net([conv, Tanh(), Conv2D(3, 2, 2), pool], k=1)

@@ -12,6 +12,7 @@ from backproplab import MLP
 from backproplab.data import datasets
 from backproplab.errors import BackproplabError
 from backproplab.nn.optimizers import DEFAULT_LR, OPTIMIZERS, get_optimizer
+from conftest import TORCH_MISSING
 
 RTOL = 1e-13
 STEPS = 8
@@ -296,7 +297,7 @@ def torch_optimizer(torch, name, params, settings):
 
 @pytest.mark.parametrize("name, settings", TORCH_CASES, ids=lambda v: str(v))
 def test_fifty_steps_agree_with_pytorch(name, settings):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=TORCH_MISSING)
     x, y = datasets.xor_easy()
     net = MLP(2, hidden=(4, 4), activation="sigmoid", seed=0)
 

@@ -22,6 +22,7 @@ from backproplab.errors import BackproplabError
 from backproplab.nn.losses import get_loss
 from backproplab.nn.optimizers import OPTIMIZERS, get_optimizer
 from backproplab.nn.schedules import SCHEDULES, get_schedule
+from conftest import TORCH_MISSING
 
 X, Y = datasets.xor_easy()
 
@@ -88,7 +89,7 @@ TORCH_SCHEDULES = [
 @pytest.mark.parametrize("name, settings, torch_name, torch_settings", TORCH_SCHEDULES,
                          ids=lambda v: str(v))
 def test_lr_sequence_equals_pytorch_scheduler(name, settings, torch_name, torch_settings):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=TORCH_MISSING)
     lr0, epochs = 0.3, 25  # past T_max, where the cosine goes on
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr0)
     scheduler = getattr(torch.optim.lr_scheduler, torch_name)(opt, **torch_settings)
@@ -138,7 +139,7 @@ TORCH_RUNS = [
 def test_training_with_a_schedule_and_l1_equals_pytorch(optimizer, lr, ours, theirs, l1, batch):
     """40 epochs of the lab's network on XOR: torch's scheduler.step() after each epoch, and
     L1 as λ·sign(p) added to p.grad after backward(); with mini-batches in our batch order."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=TORCH_MISSING)
     epochs = 40
     net = MLP(2, hidden=(4, 4), activation="sigmoid", seed=0)
     model = torch_twin(torch, net)
