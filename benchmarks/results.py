@@ -144,7 +144,7 @@ def tables(records, targets, floors, info):
               f"W6 in PyTorch: {fw.TORCH_BATCHES}; in scikit-learn: one partial_fit "
               "(batch_size=256, shuffled) per epoch.",
               "W5: 256 networks of W2's shape in one MLP(seed=list(range(256))), trained by "
-              "backproplab.training.train; its time per epoch ÷ 256."]
+              "backproplab.train; its time per epoch ÷ 256."]
     for name, rec in records.items():  # what could not be measured, and why
         if "unavailable" in rec:
             lines.append(f"{name}: not measured ({rec['unavailable']})")

@@ -39,7 +39,7 @@ class TrainConfig:
     momentum: float | None = None
     weight_decay: float | None = None
     l1: float | None = None  # L1 penalty l1 · Σ|p| over all parameters, as weight decay's
-    schedule: str = "constant"  # the learning rate per epoch; see backproplab.schedules
+    schedule: str = "constant"  # the learning rate per epoch; see backproplab.nn.schedules
     step_size: int | None = None
     gamma: float | None = None
     t_max: int | None = None  # None: the epochs
@@ -182,7 +182,7 @@ class TrainConfig:
                                   ("l1", self.l1)) if v is not None}
 
     def lr_schedule(self):
-        """The learning-rate schedule, as training takes it (see backproplab.schedules)."""
+        """The learning-rate schedule, as training takes it (see backproplab.nn.schedules)."""
         return get_schedule(self.schedule, step_size=self.step_size, gamma=self.gamma,
                             t_max=self.t_max, eta_min=self.eta_min)
 

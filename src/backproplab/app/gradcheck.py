@@ -60,7 +60,7 @@ class Result:
 
 def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_params=None):
     """Check every parameter's gradient of the network ``train`` builds from ``cfg``
-    (a :class:`~backproplab.config.TrainConfig`), on its first ``samples`` samples (all when
+    (a :class:`~backproplab.app.config.TrainConfig`), on its first ``samples`` samples (all when
     None), after ``epochs`` epochs of training on them (0: at the initial weights).
 
     ``break_layer`` (1-based, over the layers with parameters: the 2 of W2, b2) plants a bug

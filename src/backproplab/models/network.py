@@ -98,8 +98,8 @@ class Network(Sequential):
         return (proba >= 0.5).astype(np.int64)
 
     def fit(self, x, y, **settings):
-        """Train in place and return the :class:`~backproplab.training.History` (squeezed for
-        one network). The settings are those of :func:`backproplab.training.train`: loss,
+        """Train in place and return the :class:`~backproplab.engine.history.History` (squeezed for
+        one network). The settings are those of :func:`backproplab.engine.trainer.train`: loss,
         optimizer, lr, epochs, batch_size, stop_at_loss, momentum, weight_decay, …"""
         history = train(self, x, y, **settings)
         return history.single() if self.k == 1 else history

@@ -184,7 +184,7 @@ class AdamW(Adam):
 
 OPTIMIZERS = {cls.name: cls for cls in (GD, Momentum, Nesterov, Adagrad, RMSprop, Adam, AdamW)}
 
-# torch's defaults; SGD has none in torch, and 1.0 is the lab network's (see backproplab.config)
+# torch's defaults; SGD has none in torch, and 1.0 is the lab network's (see backproplab.app.config)
 DEFAULT_LR = {"gd": 1.0, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.01,
               "rmsprop": 0.01, "adam": 0.001, "adamw": 0.001}
 

@@ -61,7 +61,7 @@ class Step:
 
 def one_step(cfg, samples=2, epochs=0):
     """One gradient-descent step of the network ``train`` builds from ``cfg`` (a
-    :class:`~backproplab.config.TrainConfig`) on the first ``samples`` samples of its data
+    :class:`~backproplab.app.config.TrainConfig`) on the first ``samples`` samples of its data
     (all for None), after ``epochs`` epochs of training on them. Returns a :class:`Step`."""
     cfg.check()
     if cfg.images:
