@@ -1,6 +1,8 @@
 """The layer contract: layers written plainly here, as the docs show them, train inside
 Sequential alone and mixed with the built-in layers."""
 
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -37,28 +39,18 @@ class PlainDense:
         return grad_out @ self.W.swapaxes(-1, -2)
 
 
-class DocsDense(Layer):
-    """The layer of nn.layer's docstring: the base class gives bind (self.W, self.dW, …)."""
+def _layer_from_the_docs():
+    """The Dense that nn.layer's docstring shows, run as it is written there."""
+    from backproplab.nn import layer
 
-    def __init__(self, n_in, n_out):
-        self.n_in, self.n_out = n_in, n_out
+    doc = layer.__doc__
+    code = textwrap.dedent(doc[doc.index("    class Dense(Layer):"):])
+    namespace = {"Layer": Layer, "np": np}
+    exec(code, namespace)
+    return namespace["Dense"]
 
-    def param_shapes(self):
-        return {"W": (self.n_in, self.n_out), "b": (1, self.n_out)}
 
-    def initialize(self, rng, W, b):
-        r = np.sqrt(6.0 / (self.n_in + self.n_out))
-        W[...] = rng.uniform(-r, r, W.shape)
-        b[...] = 0.0
-
-    def forward(self, x):
-        self.x = x
-        return x @ self.W + self.b
-
-    def backward(self, grad_out):
-        self.dW += self.x.swapaxes(-1, -2) @ grad_out
-        self.db += grad_out.sum(axis=-2, keepdims=True)
-        return grad_out @ self.W.swapaxes(-1, -2)
+DocsDense = _layer_from_the_docs()
 
 
 class PlainTanh(Layer):

@@ -28,7 +28,8 @@ gives a ``bind`` that keeps each parameter as an attribute (``self.W``) beside i
             return {"W": (self.n_in, self.n_out), "b": (1, self.n_out)}
 
         def initialize(self, rng, W, b):
-            W[...] = rng.normal(0.0, 1.0 / np.sqrt(self.n_in), W.shape)
+            r = np.sqrt(6.0 / (self.n_in + self.n_out))  # Glorot's uniform range
+            W[...] = rng.uniform(-r, r, W.shape)
             b[...] = 0.0
 
         def forward(self, x):
