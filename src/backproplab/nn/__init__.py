@@ -5,6 +5,7 @@ backward written with NumPy. Nothing here knows about training loops, files or f
 here compute the same numbers, faster (the tests pin them to each other).
 """
 
+from . import reference
 from .activations import (
     ACTIVATIONS,
     ELU,
@@ -21,6 +22,7 @@ from .activations import (
 )
 from .conv import Conv2D, Flatten, MaxPool2D
 from .dropout import Dropout
+from .layer import Layer, LayerContractError
 from .layers import Dense
 from .losses import BCE, LOSSES, MSE, OUTPUTS, CrossEntropy, get_loss, get_output
 from .optimizers import (
@@ -38,6 +40,7 @@ from .optimizers import (
 from .schedules import SCHEDULES, Constant, Cosine, Exponential, Schedule, Step, get_schedule
 
 __all__ = [
+    "Layer", "LayerContractError", "reference",
     "Dense", "Conv2D", "MaxPool2D", "Flatten", "Dropout",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "Identity", "Softmax",
     "sigmoid", "ACTIVATIONS", "get_activation",
