@@ -51,9 +51,13 @@ def test_resume_equals_the_uninterrupted_run(cli, tmp_path, options):
     _same_weights(f"{part}/model.npz", tmp_path / "part.npz")
 
 
-def test_resume_of_a_digits_run_keeps_its_test_curve(cli, tmp_path):
+@pytest.mark.parametrize("model", [
+    ["--model", "mlp", "--hidden", "16"],
+    ["--model", "cnn", "--channels", "4", "--kernel", "3", "--hidden", "8", "--dropout", "0.3"],
+], ids=["mlp", "cnn with dropout"])
+def test_resume_of_a_digits_run_keeps_its_test_curve(cli, tmp_path, model):
     pytest.importorskip("sklearn")
-    common = ["--data", "digits", "--model", "mlp", "--hidden", "16", "--no-plots", "--quiet"]
+    common = ["--data", "digits", *model, "--no-plots", "--quiet"]
     assert cli("train", *common, "--epochs", 4, "--out", tmp_path / "whole")[0] == 0
     assert cli("train", *common, "--epochs", 2, "--out", tmp_path / "part")[0] == 0
     assert cli("train", "--resume", tmp_path / "part" / "model.npz", "--epochs", 4,
