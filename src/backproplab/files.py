@@ -1,15 +1,21 @@
-"""Files: atomic writes, model files, CSV at full precision.
+"""Files: atomic writes, CSV at full precision, and reading what a user hands over safely.
 
 Every file is written to a temporary name in its own folder and renamed into place
-(``os.replace`` is atomic), so an interrupted run never leaves a half-written file.
+(``os.replace`` is atomic), so an interrupted run never leaves a half-written file. A file a
+user names is read only if it is a regular file no larger than a limit (a FIFO, /dev/zero or a
+folder is refused at once, not read until memory runs out).
 """
 
 import contextlib
 import json
 import os
+import stat
 import tempfile
 
 import numpy as np
+
+from .errors import BackproplabError
+from .limits import size_text
 
 
 @contextlib.contextmanager
@@ -80,3 +86,36 @@ def write_csv(path, header, rows):
         f.write(",".join(header) + "\n")
         for row in rows:
             f.write(",".join(fmt(v) for v in row) + "\n")
+
+
+def read_capped(path, limit, what="file"):
+    """The bytes of ``path`` if it is a regular file (a link to one is fine) of at most
+    ``limit`` bytes; else a BackproplabError naming ``what`` and the problem."""
+    path = os.fspath(path)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise BackproplabError(f"{what} {path}: is {kind}")
+        if info.st_size > limit:
+            raise BackproplabError(f"{what} {path}: is {size_text(info.st_size)}, more than "
+                                   f"the {size_text(limit)} a {what} may have")
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except FileNotFoundError:
+        raise BackproplabError(f"{what} {path}: no such file") from None
+    except OSError as e:
+        raise BackproplabError(f"{what} {path}: cannot read it ({e.strerror})") from None
+    if len(data) > limit:  # it grew while being read
+        raise BackproplabError(f"{what} {path}: more than the {size_text(limit)} a {what} may "
+                               "have")
+    return data
+
+
+def read_text_capped(path, limit, what="file"):
+    """:func:`read_capped`, decoded as UTF-8 text."""
+    try:
+        return read_capped(path, limit, what).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BackproplabError(f"{what} {os.fspath(path)}: not UTF-8 text (byte {e.start})") \
+            from None

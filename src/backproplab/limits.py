@@ -1,0 +1,21 @@
+"""The limits on what a user can hand over: every size is checked against one of these before
+anything is allocated or read, and the error says the limit. README's "Limits and errors"
+lists them."""
+
+MiB = 2**20
+GiB = 2**30
+
+MAX_TEXT_FILE = 64 * MiB  # a CSV, sweep or experiment file is read whole: at most this
+MAX_MODEL_FILE = 2 * GiB  # a model file's members together, as their headers declare them
+MAX_JSON_DEPTH = 20  # a model file's configuration nests no deeper than this
+MAX_JSON_BYTES = 16 * MiB  # … and is no longer than this
+MAX_SWEEP_NETWORKS = 100_000  # networks one sweep may ask for
+DEFAULT_MAX_MEMORY = 4 * GiB  # what one run may use, unless --max-memory says otherwise
+
+
+def size_text(n):
+    """A number of bytes for a message: '3.2 GiB', '512 MiB', '900 KiB', '12 bytes'."""
+    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} bytes"
