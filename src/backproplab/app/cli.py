@@ -21,6 +21,8 @@ def build_parser():
         epilog="Run 'backproplab COMMAND --help' for a command's options and examples.",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--debug", action="store_true",
+                        help="show a traceback for every error (also: BACKPROPLAB_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = commands.add_parser(
@@ -33,6 +35,9 @@ def build_parser():
     add_network_options(train)
     o = train.add_argument_group("output")
     o.add_argument("--out", metavar="DIR", help="output folder (default: a new one under runs/)")
+    o.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it holds files already (by default it must be new "
+                        "or empty); the old run goes once the new one is complete")
     o.add_argument("--save", metavar="MODEL.npz",
                    help="also save the trained model here: a checkpoint, like DIR/model.npz")
     o.add_argument("--resume", metavar="MODEL.npz",
@@ -56,6 +61,8 @@ def build_parser():
                        help="loky (local processes) or dask (default: %(default)s)")
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="the Dask scheduler's address, with --backend dask")
+    sweep.add_argument("--overwrite", action="store_true",
+                       help="replace --out if it holds files already")
     sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     report = commands.add_parser(
@@ -77,8 +84,13 @@ def build_parser():
     report.add_argument("--experiments", metavar="DIR",
                         help="a folder of edited experiment files (NAME.toml) to use instead "
                              "of the shipped ones")
+    report.add_argument("--overwrite", action="store_true",
+                        help="replace --out even if it holds files other than a report")
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     _add_learning_tools(commands)
+    for command in commands.choices.values():  # --debug after the command's name works too
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show a traceback for every error")
     return parser
 
 
@@ -156,7 +168,8 @@ def _train(args):
     else:
         cfg = config_from_args(args)
     run = train_run(cfg, out=args.out, log_every=args.log_every, plots=not args.no_plots,
-                    quiet=args.quiet, save=args.save, resume=args.resume)
+                    quiet=args.quiet, save=args.save, resume=args.resume,
+                    overwrite=args.overwrite)
     return run.status
 
 
@@ -165,38 +178,46 @@ def _sweep(args):
 
     from ..errors import BackproplabError
     from . import sweep
-    from .factory import prepare_out
+    from .outputs import check_out, run_folder
 
     configs = sweep.parse(args.file)
     if args.jobs is not None and args.jobs < 1:
         raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
     if args.scheduler and args.backend != "dask":
         raise BackproplabError("--scheduler applies to --backend dask")
-    out = prepare_out(args.out)
+    out = check_out(args.out, args.overwrite)
     started = time.perf_counter()
     result = sweep.run(configs, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
                        progress=not args.quiet)
-    sweep.write(result, out)
+    with run_folder(out) as folder:
+        sweep.write(result, folder)
     if not args.quiet:
         keys, rows = sweep.summary(result)
         print(sweep.format_summary(keys, rows))
         print(f"{len(configs)} networks in {time.perf_counter() - started:.1f} s; "
-              f"results written to {out}")
+              f"results written to {args.out}")
     return 0
 
 
 def _report(args):
+    import os
+
     from ..errors import BackproplabError
     from . import report
-    from .factory import prepare_out
+    from .outputs import check_out, run_folder
 
     if args.jobs is not None and args.jobs < 1:
         raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
-    out = prepare_out(args.out)
-    (md, page), seconds = report.build(out, quick=args.quick, jobs=args.jobs,
-                                       experiments=args.experiments, progress=not args.quiet)
+    # a folder holding an earlier report is replaced whole, as `make demo` expects
+    out = check_out(args.out, args.overwrite,
+                    replaceable=lambda d: os.path.isfile(os.path.join(d, "report.md")))
+    with run_folder(out) as folder:
+        (md, page), seconds = report.build(folder, quick=args.quick, jobs=args.jobs,
+                                           experiments=args.experiments,
+                                           progress=not args.quiet)
     if not args.quiet:
-        print(f"report written to {md} and {page} in {seconds:.1f} s")
+        print(f"report written to {os.path.join(args.out, os.path.basename(md))} and "
+              f"{os.path.join(args.out, os.path.basename(page))} in {seconds:.1f} s")
     return 0
 
 
@@ -244,8 +265,17 @@ COMMANDS = {"train": _train, "sweep": _sweep, "report": _report, "gradcheck": _g
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line with ``argv`` (default: sys.argv[1:]); returns the exit status."""
+    from .edge import readable_output, run, say, terminate_as_interrupt
+
+    try:  # a Ctrl-C while NumPy loads is an interruption like any other
+        terminate_as_interrupt()
+        readable_output()
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        say("backproplab: interrupted")
+        return 130
     if args.version:
         from .. import __version__
 
@@ -254,16 +284,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    from ..errors import BackproplabError
-
-    try:
-        return COMMANDS[args.command](args)
-    except BackproplabError as e:
-        print(f"backproplab {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"backproplab {args.command}: interrupted", file=sys.stderr)
-        return 130
+    return run(args.command, COMMANDS[args.command], args)
 
 
 if __name__ == "__main__":

@@ -94,18 +94,6 @@ def default_out(cfg):
     return out
 
 
-def prepare_out(out):
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise BackproplabError(f"--out {out}: exists and is a file, not a folder")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as e:
-        raise BackproplabError(f"--out {out}: cannot create the folder ({e.strerror})") from None
-    return out
-
-
-
-
 def resume_config(path, given):
     """The configuration of the run that checkpoint ``path`` holds, to go on with: options
     ``given`` ({setting: value}) must agree with it, but for ``epochs``, the epoch to reach."""

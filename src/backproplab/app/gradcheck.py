@@ -99,6 +99,8 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
                           epochs=epochs, batch_size=cfg.batch_size,
                           stop_at_loss=cfg.stop_at_loss, schedule=cfg.lr_schedule(),
                           **cfg.hyper())
+        if history.interrupted:
+            raise KeyboardInterrupt
         if history.diverged:
             raise BackproplabError(f"training before the check {history.message()}")
     layers = sorted({layer for layer, _, _, _ in array_columns(net)})

@@ -22,6 +22,7 @@ from ..engine.trainer import Trainer
 from ..errors import BackproplabError
 from ..files import write_csv, write_json
 from ..models.modelfile import read_checkpoint, read_model_file, save_model, set_weights
+from .edge import signals_deferred, silence
 from .factory import (
     build_model,
     default_out,
@@ -29,10 +30,10 @@ from .factory import (
     load_data,
     load_images,
     load_test_data,
-    prepare_out,
 )
+from .outputs import check_out, check_writable_file, run_folder
 from .trainfiles import Images, Points
-from .trainlog import Log, silence
+from .trainlog import Log
 
 
 @dataclass
@@ -52,14 +53,19 @@ class TrainRun:
 
 
 def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
-              stdout=None, stderr=None, on_progress=None, resume=None):
+              stdout=None, stderr=None, on_progress=None, resume=None, overwrite=False):
     """Run the ``train`` command; returns a :class:`TrainRun`. ``on_progress(progress)`` is
     called along with the log, every 1/200 of the epochs (every epoch, for images).
-    ``resume``: a checkpoint (model file) of this configuration's run to go on from."""
+    ``resume``: a checkpoint (model file) of this configuration's run to go on from.
+    ``out`` must be a new or empty folder, unless ``overwrite``: see :mod:`.outputs`."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     cfg.check()
     if log_every is not None and log_every < 1:
         raise BackproplabError(f"--log-every must be >= 1, got {log_every}")
+    if save:  # every output is checked before the first epoch, not after the last
+        check_writable_file(save, "--save")
+    shown = out = os.fspath(out or default_out(cfg))  # messages name it as it was given
+    out = check_out(out, overwrite)
     scaling = None
     if cfg.images:
         x, y, x_test, y_test = load_images(cfg)
@@ -69,7 +75,6 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
         x_test, y_test = load_test_data(cfg, scaling) if cfg.test_n else (None, None)
         net = build_model(cfg, x.shape[1])
     checkpoint = _checkpoint(net, resume) if resume else None
-    out = prepare_out(out or default_out(cfg))
     every = log_every or max(1, cfg.epochs // 20)
     test_curve = [] if cfg.images else None  # the test accuracy after each epoch
     if checkpoint and cfg.images:
@@ -100,29 +105,32 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
         "divergence": history.reason,
         "stopped_early": history.stopped_early,
         "interrupted": history.interrupted,
+        "status": _status(history),
         "seconds": seconds,
     }
     settings = _settings(cfg, scaling)
     state = trainer.state()
     if cfg.images:
         state[1]["test_curve"] = list(test_curve)
-    write_json(os.path.join(out, "config.json"), settings)
-    write_csv(os.path.join(out, "history.csv"), *result.history_rows())
-    write_csv(os.path.join(out, "predictions.csv"), *result.prediction_rows())
-    for path in (os.path.join(out, "model.npz"), save):
-        if path:
-            save_model(net, path, extra=settings, checkpoint=state)
-    write_json(os.path.join(out, "metrics.json"), metrics)
-    if plots:
-        result.plots(out)
+    # a Ctrl-C or SIGTERM now waits for the files: they are written whole, then it takes effect
+    with signals_deferred(), run_folder(out) as folder:
+        write_json(os.path.join(folder, "config.json"), settings)
+        write_csv(os.path.join(folder, "history.csv"), *result.history_rows())
+        write_csv(os.path.join(folder, "predictions.csv"), *result.prediction_rows())
+        for path in (os.path.join(folder, "model.npz"), save):
+            if path:
+                save_model(net, path, extra=settings, checkpoint=state)
+        write_json(os.path.join(folder, "metrics.json"), metrics)
+        if plots:
+            result.plots(folder)
     if not log.quiet:  # printed last, once every file is safely written
         try:
             result.print_summary(stdout)
-            print(f"outputs written to {out}"
+            print(f"outputs written to {shown}"
                   + (f" (model also saved to {save})" if save else ""), file=stdout, flush=True)
-        except BrokenPipeError:
+        except OSError:  # stdout's reader has gone, or it is full: the files are written
             silence(stdout)
-    return TrainRun(130 if history.interrupted else 0, metrics, net, history, out, x, y,
+    return TrainRun(130 if history.interrupted else 0, metrics, net, history, shown, x, y,
                     x_test, y_test, getattr(result, "test_pred", None))
 
 
@@ -189,6 +197,16 @@ def one_blas_thread():
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def _status(history):
+    """How the run ended, in one word: completed, stopped_early (it reached --stop-at-loss),
+    diverged or interrupted."""
+    if history.diverged:
+        return "diverged"
+    if history.interrupted:
+        return "interrupted"
+    return "stopped_early" if history.stopped_early else "completed"
 
 
 def _finite_or_none(v):

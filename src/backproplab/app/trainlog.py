@@ -1,6 +1,6 @@
 """The training log: the lab's log lines and a progress bar, written around each other."""
 
-import os
+from .edge import silence
 
 
 class Log:
@@ -29,7 +29,7 @@ class Log:
                 self.bar.write(text, file=self.stdout)
             else:
                 print(text, file=self.stdout, flush=True)
-        except BrokenPipeError:  # the reader went away (| head): train on, print no more
+        except OSError:  # the reader went away (| head), or a full disk: train on quietly
             self.quiet = True
             silence(self.stdout)
 
@@ -60,13 +60,3 @@ class Log:
     def close(self):
         if self.bar is not None:
             self.bar.close()
-
-
-def silence(stream):
-    """Point a stream whose reader has gone at /dev/null, so that later writes don't fail."""
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
-
-

@@ -173,6 +173,8 @@ def train_gradient(net, x, y, loss=None):
 
     history = train(net, x, y, loss=loss, optimizer="gd", epochs=1, callback=keep,
                     callback_every=1)
+    if history.interrupted:  # Ctrl-C: a check stops at once, it has nothing to keep
+        raise KeyboardInterrupt
     if len(seen.get("grads", ())) != net.k:  # a network whose loss is not finite stopped
         raise BackproplabError(f"the loss is not finite at these weights ({history.reason[0]})")
     return history.loss[0], seen["grads"]
@@ -181,7 +183,13 @@ def train_gradient(net, x, y, loss=None):
 def trained_losses(x, y, loss=None):
     """``losses(stack, index)`` for :func:`finite_differences`: the loss ``train`` reports for
     each network (epochs=0, so no update), on data x, y shared by all."""
-    return lambda stack, index: train(stack, x, y, loss=loss, epochs=0).final_loss
+    def losses(stack, index):
+        history = train(stack, x, y, loss=loss, epochs=0)
+        if history.interrupted:
+            raise KeyboardInterrupt
+        return history.final_loss
+
+    return losses
 
 
 def loss_and_backprop(net, loss_fn, x, y):

@@ -87,7 +87,7 @@ class Trainer:
         :class:`History` so far, the networks still training evaluated on the training set.
         Ctrl-C, or :meth:`stop`, ends it cleanly between two epochs (``interrupted``)."""
         target = self.epochs if epochs is None else self.epoch + int(epochs)
-        model, started, interrupted = self.model, time.perf_counter(), False
+        model, started = self.model, time.perf_counter()
         self._stop.clear()
         if self.work is not model:  # the caller may have changed the model between runs
             self.work.params[...] = model.params[self.active]
@@ -97,14 +97,16 @@ class Trainer:
             with np.errstate(all="ignore"), _SigintFlag() as sigint:
                 while self.epoch < target and len(self.active):
                     if sigint.raised or self._stop.is_set():
-                        interrupted = True
                         break
                     self._epoch()
                 if self.work is not model:
                     model.params[self.active] = self.work.params
                 model.train_mode(False)
                 self.seconds += time.perf_counter() - started
-                return self.history(interrupted)
+                history = self.history()
+                # a signal during the last epoch or the evaluation counts too: never swallowed
+                history.interrupted = sigint.raised or self._stop.is_set()
+                return history
         finally:
             model.train_mode(False)
 
@@ -218,16 +220,18 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
 
 
 class _SigintFlag:
-    """Turns the first Ctrl-C into a flag the loop checks between epochs (so no update is left
-    half done); a second Ctrl-C interrupts at once."""
+    """Turns the first Ctrl-C (or SIGTERM) into a flag the loop checks between epochs (so no
+    update is left half done); a second one interrupts at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.raised = False
 
     def __enter__(self):
-        self._previous = None
+        self._previous = {}
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
@@ -236,5 +240,5 @@ class _SigintFlag:
         self.raised = True
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)

@@ -89,6 +89,8 @@ def one_step(cfg, samples=2, epochs=0):
     if epochs:
         history = net.fit(x, y, loss=cfg.loss, optimizer="gd", lr=cfg.lr, epochs=epochs,
                           stop_at_loss=cfg.stop_at_loss)
+        if history.interrupted:
+            raise KeyboardInterrupt
         if history.diverged or history.stopped_early:
             raise BackproplabError(f"training before the step did not run its {epochs} "
                                    f"epochs: {history.message() or 'it reached --stop-at-loss'}")
