@@ -10,8 +10,8 @@ import backproplab
 
 PACKAGE = Path(backproplab.__file__).parent
 # bottom to top: a module may import from its own layer and the layers below it
-LAYERS = {"errors": 0, "checks": 0, "files": 0, "limits": 0, "nn": 1, "engine": 2, "models": 3, "data": 4,
-          "figures": 5, "app": 6, "__init__": 7, "__main__": 7}
+LAYERS = {"errors": 0, "checks": 0, "files": 0, "limits": 0, "nn": 1, "engine": 2, "models": 3,
+          "data": 4, "figures": 5, "app": 6, "__init__": 7, "__main__": 7}
 MAX_LINES = 300
 # packages a function may import for itself: optional ones, and those the CLI's start-up defers
 DEFERRED = {"matplotlib", "sklearn", "threadpoolctl", "dask", "distributed", "tqdm", "joblib",

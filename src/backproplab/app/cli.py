@@ -156,6 +156,7 @@ def config_from_args(args):
 
 
 def _train(args):
+    from .budget import parse_size
     from .train import train_run
 
     if args.resume:
@@ -169,7 +170,7 @@ def _train(args):
         cfg = config_from_args(args)
     run = train_run(cfg, out=args.out, log_every=args.log_every, plots=not args.no_plots,
                     quiet=args.quiet, save=args.save, resume=args.resume,
-                    overwrite=args.overwrite)
+                    overwrite=args.overwrite, max_memory=parse_size(args.max_memory))
     return run.status
 
 
@@ -222,9 +223,10 @@ def _report(args):
 
 
 def _gradcheck(args):
-    from . import gradcheck
+    from . import budget, gradcheck
 
     cfg = config_from_args(args)
+    budget.check(cfg.check(), budget.parse_size(args.max_memory))
     result = gradcheck.check(cfg, samples=args.samples, epochs=args.epochs, h=args.step,
                              tol=args.tol, break_layer=args.break_layer,
                              max_params=args.max_params)
@@ -235,10 +237,12 @@ def _gradcheck(args):
 
 
 def _explain(args):
-    from . import explain
+    from . import budget, explain
 
+    cfg = config_from_args(args)
+    budget.check(cfg.check(), budget.parse_size(args.max_memory))
     text = explain.render(explain.document(explain.one_step(
-        config_from_args(args), samples=args.samples, epochs=args.epochs)), args.format)
+        cfg, samples=args.samples, epochs=args.epochs)), args.format)
     if args.out:
         _write(text, args.out)
         print(f"written to {args.out}")

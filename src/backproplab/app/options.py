@@ -134,6 +134,9 @@ def add_network_options(p):
                    help="seeds data, initialisation and batch order " + from_defaults)
     t.add_argument("--stop-at-loss", type=float, metavar="L",
                    help="stop once the loss is at most L")
+    t.add_argument("--max-memory", metavar="SIZE",
+                   help="refuse a run whose estimated memory is beyond SIZE, e.g. 8G or 500M "
+                        "(default: 4G)")
     t.add_argument("--test-n", type=int, metavar="N",
                    help="also measure accuracy on a fresh sample of N points from the same "
                         "distribution (generated data sets; the digits have their own test set)")

@@ -23,6 +23,9 @@ def check_writable_file(path, option):
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise BackproplabError(f"{option} {path}: is a folder; give a file name")
+    if os.path.lexists(path) and not os.path.isfile(path):  # a device, a FIFO, a dead link
+        raise BackproplabError(f"{option} {path}: exists and is not a regular file; give a "
+                               "file name")
     if not os.path.isdir(folder):
         raise BackproplabError(f"{option} {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):

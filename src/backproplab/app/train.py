@@ -22,6 +22,7 @@ from ..engine.trainer import Trainer
 from ..errors import BackproplabError
 from ..files import write_csv, write_json
 from ..models.modelfile import read_checkpoint, read_model_file, save_model, set_weights
+from . import budget
 from .edge import signals_deferred, silence
 from .factory import (
     build_model,
@@ -53,13 +54,16 @@ class TrainRun:
 
 
 def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
-              stdout=None, stderr=None, on_progress=None, resume=None, overwrite=False):
+              stdout=None, stderr=None, on_progress=None, resume=None, overwrite=False,
+              max_memory=None):
     """Run the ``train`` command; returns a :class:`TrainRun`. ``on_progress(progress)`` is
     called along with the log, every 1/200 of the epochs (every epoch, for images).
     ``resume``: a checkpoint (model file) of this configuration's run to go on from.
-    ``out`` must be a new or empty folder, unless ``overwrite``: see :mod:`.outputs`."""
+    ``out`` must be a new or empty folder, unless ``overwrite``: see :mod:`.outputs`.
+    ``max_memory``: bytes the run may need, by :mod:`.budget`'s estimate (default 4 GiB)."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     cfg.check()
+    budget.check(cfg, max_memory)
     if log_every is not None and log_every < 1:
         raise BackproplabError(f"--log-every must be >= 1, got {log_every}")
     if save:  # every output is checked before the first epoch, not after the last
