@@ -41,6 +41,8 @@ def _digits(doc, out, quick):
         runs[cfg.model] = (cfg, train_run(cfg, out=os.path.join(out, "digits", cfg.model),
                                           plots=cfg.model == "cnn", stdout=printed,
                                           stderr=printed))
+        if runs[cfg.model][1].history.interrupted:  # never written from a run cut short
+            raise KeyboardInterrupt
     image_figures.confusion_matrix(runs["mlp"][1].metrics["confusion_matrix"],
                                    os.path.join(out, "digits", "mlp", "confusion_matrix.png"),
                                    title="Confusion matrix (test set)")

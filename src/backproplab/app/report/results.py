@@ -35,6 +35,8 @@ def _results(doc, out, quick, steps):
         printed = io.StringIO()
         run = runs[data] = train_run(cfg, out=folder, log_every=max(1, cfg.epochs // 10),
                                      stdout=printed, stderr=printed, on_progress=hook)
+        if run.history.interrupted:  # a report is never written from a run cut short
+            raise KeyboardInterrupt
         steps.done()
         rel = os.path.relpath(folder, out)
         m = run.metrics
