@@ -407,8 +407,8 @@ def test_wrong_shapes_are_named(tmp_path):
     arrays = saved_arrays(tmp_path)
     arrays["W2"] = np.zeros((4, 5))
     np.savez(tmp_path / "bad.npz", **arrays)
-    with pytest.raises(BackproplabError, match=r"W2 has shape \(4, 5\) but this network needs "
-                                               r"\(4, 4\)"):
+    with pytest.raises(BackproplabError, match=r"W2 has shape \(4, 5\) but its configuration "
+                                               r"says \(4, 4\)"):
         MLP.load(tmp_path / "bad.npz")
 
 

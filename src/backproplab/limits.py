@@ -9,6 +9,8 @@ MAX_TEXT_FILE = 64 * MiB  # a CSV, sweep or experiment file is read whole: at mo
 MAX_MODEL_FILE = 2 * GiB  # a model file's members together, as their headers declare them
 MAX_JSON_DEPTH = 20  # a model file's configuration nests no deeper than this
 MAX_JSON_BYTES = 16 * MiB  # … and is no longer than this
+MAX_ZIP_DIRECTORY = 1 * MiB  # a model file's zip directory (~70 bytes a member: 15,000 arrays)
+MAX_LAYER_SIZE = 2**31 - 1  # units, channels, a kernel's or an image's side in a model file
 MAX_SWEEP_NETWORKS = 100_000  # networks one sweep may ask for
 DEFAULT_MAX_MEMORY = 4 * GiB  # what one run may use, unless --max-memory says otherwise
 
