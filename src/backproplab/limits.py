@@ -17,7 +17,7 @@ DEFAULT_MAX_MEMORY = 4 * GiB  # what one run may use, unless --max-memory says o
 
 def size_text(n):
     """A number of bytes for a message: '3.2 GiB', '512 MiB', '900 KiB', '12 bytes'."""
-    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
+    for unit, size in (("TiB", 1024 * GiB), ("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
     return f"{int(n)} bytes"
