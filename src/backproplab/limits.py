@@ -10,6 +10,7 @@ MAX_MODEL_FILE = 2 * GiB  # a model file's members together, as their headers de
 MAX_JSON_DEPTH = 20  # a model file's configuration nests no deeper than this
 MAX_JSON_BYTES = 16 * MiB  # … and is no longer than this
 MAX_SWEEP_NETWORKS = 100_000  # networks one sweep may ask for
+MAX_TOML_DEPTH = 20  # a sweep file's arrays and inline tables nest no deeper than this
 DEFAULT_MAX_MEMORY = 4 * GiB  # what one run may use, unless --max-memory says otherwise
 
 
