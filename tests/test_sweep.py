@@ -17,7 +17,7 @@ SETTINGS = ["data", "n", "noise", "hidden", "activation", "loss", "output", "opt
             "eta_min", "epochs", "batch_size", "seed", "data_seed", "dtype",
             "standardize", "stop_at_loss", "init", "test_n"]
 OUTCOMES = ["final_loss", "final_accuracy", "epochs_run", "epoch_100", "diverged",
-            "diverged_epoch", "test_accuracy"]
+            "diverged_epoch", "test_accuracy", "status"]
 
 
 def write(path, text):
@@ -276,6 +276,7 @@ def test_sweep_writes_results_curves_and_a_summary(cli, tmp_path):
         assert int(row["epochs_run"]) == m["epochs_run"] == 200
         assert optional(row["epoch_100"]) == m["epoch_100"]
         assert row["diverged"] == "false" and row["diverged_epoch"] == ""
+        assert row["status"] == m["status"] == "completed"
         # the curves' row i is this network's: its last loss comes just before the final one
         assert np.isfinite(loss[i]).all()
         assert float(row["final_loss"]) != loss[i, -1]
@@ -384,6 +385,7 @@ def test_a_network_in_a_stack_ends_bit_for_bit_as_train_alone(cli, tmp_path):
         i = where[key]
         row = rows[i]
         assert row["diverged"] == ("true" if metrics["diverged"] else "false"), key
+        assert row["status"] == ("diverged" if metrics["diverged"] else "completed"), key
         assert int(row["epochs_run"]) == metrics["epochs_run"], key
         assert optional(row["diverged_epoch"]) == metrics["diverged_epoch"], key
         assert same(float(row["final_accuracy"]), metrics["train_accuracy"]), key
@@ -437,6 +439,24 @@ def test_a_diverging_network_leaves_the_rest_of_its_stack_unchanged():
         assert not alone.metrics[j]["diverged"]
         np.testing.assert_array_equal(mixed.loss[i], alone.loss[j])
         np.testing.assert_array_equal(mixed.accuracy[i], alone.accuracy[j])
+
+
+def test_each_network_says_how_it_ended(tmp_path):
+    """status: completed (ran its epochs), diverged, stopped_early (reached stop_at_loss)."""
+    configs = parse('data = "xor"\nhidden = [4]\nactivation = "none"\noutput = "none"\n'
+                    "epochs = 300\nlr = [0.05, 1e200]\nstop_at_loss = [0.0, 0.5]\n")
+    result = sweep.run(configs, jobs=1, progress=False)
+    assert not result.interrupted
+    status = {(c.lr, c.stop_at_loss): m for c, m in zip(configs, result.metrics)}
+    assert status[(0.05, 0.0)]["status"] == "completed"
+    assert status[(0.05, 0.0)]["epochs_run"] == 300
+    assert status[(1e200, 0.0)]["status"] == status[(1e200, 0.5)]["status"] == "diverged"
+    assert status[(0.05, 0.5)]["status"] == "stopped_early"
+    assert status[(0.05, 0.5)]["epochs_run"] < 300
+    sweep.write(result, tmp_path)
+    _, rows = read_results(tmp_path / "results.csv")
+    assert [r["status"] for r in rows] == [m["status"] for m in result.metrics]
+    assert set(sweep.STATUSES) >= {r["status"] for r in rows}
 
 
 # --- the same sweep on Dask ------------------------------------------------------------------

@@ -56,6 +56,9 @@ def build_parser():
                        help="loky (local processes) or dask (default: %(default)s)")
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="the Dask scheduler's address, with --backend dask")
+    sweep.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="give up reaching the Dask scheduler (and waiting for a worker) "
+                            "after this long (default: 30)")
     sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     report = commands.add_parser(
@@ -170,13 +173,21 @@ def _sweep(args):
     configs = sweep.parse(args.file)
     if args.jobs is not None and args.jobs < 1:
         raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
-    if args.scheduler and args.backend != "dask":
-        raise BackproplabError("--scheduler applies to --backend dask")
+    for option, value in (("--scheduler", args.scheduler), ("--timeout", args.timeout)):
+        if value is not None and args.backend != "dask":
+            raise BackproplabError(f"{option} applies to --backend dask")
+    sweep.check_memory(configs)  # (run checks it too; here, before the folder is made)
     out = prepare_out(args.out)
     started = time.perf_counter()
+    timeout = {} if args.timeout is None else {"timeout": args.timeout}
     result = sweep.run(configs, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
-                       progress=not args.quiet)
+                       progress=not args.quiet, **timeout)
     sweep.write(result, out)
+    if result.interrupted:  # what was trained is written, each network marked; exit as Ctrl-C
+        finished = sum(m["status"] != "interrupted" for m in result.metrics)
+        print(f"backproplab sweep: interrupted: {finished} of {len(configs)} networks "
+              f"finished; results.csv in {out} marks the others 'interrupted'", file=sys.stderr)
+        return 130
     if not args.quiet:
         keys, rows = sweep.summary(result)
         print(sweep.format_summary(keys, rows))
