@@ -51,7 +51,8 @@ def build_parser():
     sweep.add_argument("file", metavar="FILE.toml", help="the sweep file")
     sweep.add_argument("--out", metavar="DIR", required=True, help="output folder")
     sweep.add_argument("--jobs", type=int, metavar="N",
-                       help="parallel processes (default: all cores)")
+                       help="parallel processes (default and most: one per core; never more "
+                            "than there are stacks)")
     sweep.add_argument("--backend", default="loky", metavar="NAME",
                        help="loky (local processes) or dask (default: %(default)s)")
     sweep.add_argument("--scheduler", metavar="ADDRESS",

@@ -14,9 +14,9 @@ from ..config import CONFIG_KEYS
 class SweepResult:
     """Every network of a sweep: its configuration, its metrics, its curves (NaN-padded).
 
-    ``interrupted``: the sweep was stopped (Ctrl-C, SIGTERM) before every network finished;
+    ``interrupted``: the sweep was stopped (Ctrl-C, SIGTERM, or its caller's ``stop`` event);
     the networks it cut short have status ``interrupted`` and ``epochs_run`` the epochs they
-    completed (empty when unknown: their worker was stopped without an answer)."""
+    completed (0: never started; None: their worker was stopped without an answer)."""
 
     configs: list
     metrics: list
