@@ -17,7 +17,7 @@ SETTINGS = ["data", "n", "noise", "hidden", "activation", "loss", "output", "opt
             "eta_min", "epochs", "batch_size", "seed", "data_seed", "dtype",
             "standardize", "stop_at_loss", "init", "test_n"]
 OUTCOMES = ["final_loss", "final_accuracy", "epochs_run", "epoch_100", "diverged",
-            "diverged_epoch", "test_accuracy"]
+            "diverged_epoch", "test_accuracy", "status"]
 
 
 def write(path, text):
@@ -139,46 +139,67 @@ def test_keys_may_be_spelt_with_dashes_as_on_the_command_line():
 
 # --- bad sweep files: exit 2, one line naming the key, no traceback --------------------------
 
+HEAD = 'data = "xor"\nepochs = 5\n'  # two good lines first, so that line numbers mean something
+
+# name: (text, the line the message names, what the message must say)
 BAD_FILES = {
-    "unknown_key": ("learning_rate = 0.1\n",
+    "unknown_key": (HEAD + "learning_rate = 0.1\n", 3,
                     ["unknown key 'learning_rate'", "valid keys:", "seeds", "lr", "weight_decay"]),
-    "unknown_key_in_grid": ("lr = 0.1\n[[grid]]\nepochs = 10\n[[grid]]\nepoch = 10\n",
+    "unknown_key_in_grid": ("lr = 0.1\n[[grid]]\nepochs = 10\n[[grid]]\nepoch = 10\n", 5,
                             ["unknown key 'epoch'", "[[grid]] number 2", "valid keys:"]),
-    "lr_string": ('lr = "fast"\n', ["'lr'", "a number", "'fast'"]),
-    "hidden_floats": ("hidden = [1.5, 2]\n", ["'hidden'", "layer sizes", "[1.5, 2]"]),
-    "hidden_axis_floats": ("hidden = [[2, 2], [1.5]]\n", ["'hidden'", "[1.5]"]),
-    "hidden_empty": ("hidden = []\n", ["'hidden'", "[]"]),
-    "epochs_float": ("epochs = 2.5\n", ["'epochs'", "whole number", "2.5"]),
-    "epochs_bool": ("epochs = true\n", ["'epochs'", "whole number"]),
-    "standardize_string": ('standardize = "yes"\n', ["'standardize'", "true or false"]),
-    "seeds_negative": ("seeds = -1\n", ["'seeds'", ">= 1", "-1"]),
-    "seeds_zero": ("seeds = 0\n", ["'seeds'", ">= 1"]),
-    "seeds_string": ('seeds = "3"\n', ["'seeds'", "'3'"]),
-    "seeds_negative_in_list": ("seeds = [0, -1]\n", ["'seeds'", "[0, -1]"]),
-    "seeds_empty": ("seeds = []\n", ["'seeds'", "empty"]),
-    "lr_empty": ("lr = []\n", ["'lr'", "empty list"]),
-    "malformed_toml": ("lr = 0.1\nepochs = \nseeds = 2\n", ["not valid TOML", "line 2"]),
-    "seed_and_seeds": ("seed = 1\nseeds = 2\n", ["'seeds' or 'seed'"]),
-    "lr_negative": ("lr = [0.1, -1]\n", ["--lr", "> 0", "-1"]),
-    "activation_unknown": ('activation = "swish"\n',
+    "lr_string": (HEAD + '\n# the learning rate\nlr = "fast"\n', 5,
+                  ["'lr' must be a number", "got 'fast'"]),
+    "hidden_floats": (HEAD + "hidden = [1.5, 2]\n", 3, ["'hidden'", "layer sizes", "[1.5, 2]"]),
+    "hidden_axis_floats": (HEAD + "hidden = [\n  [2, 2],\n  [1.5],\n]\n", 3,
+                           ["'hidden'", "[1.5]"]),
+    "hidden_empty": (HEAD + "hidden = []\n", 3, ["'hidden'", "[]"]),
+    "epochs_float": ("epochs = 2.5\n", 1, ["'epochs'", "whole number", "2.5"]),
+    "epochs_bool": ('data = "xor"\nepochs = true\n', 2, ["'epochs'", "whole number"]),
+    "standardize_string": (HEAD + 'standardize = "yes"\n', 3,
+                           ["'standardize'", "true or false"]),
+    "seeds_negative": (HEAD + "seeds = -1\n", 3, ["'seeds'", ">= 1", "-1"]),
+    "seeds_zero": (HEAD + "seeds = 0\n", 3, ["'seeds'", ">= 1"]),
+    "seeds_string": (HEAD + 'seeds = "3"\n', 3, ["'seeds'", "'3'"]),
+    "seeds_negative_in_list": (HEAD + "seeds = [0, -1]\n", 3, ["'seeds'", "[0, -1]"]),
+    "seeds_empty": (HEAD + "seeds = []\n", 3, ["'seeds'", "empty"]),
+    "lr_empty": (HEAD + "lr = []\n", 3, ["'lr'", "empty list"]),
+    "malformed_toml": ("lr = 0.1\nepochs = \nseeds = 2\n", 2, ["not valid TOML", "column"]),
+    "unterminated_toml": ('lr = 0.1\ndata = "xor\n', 2, ["not valid TOML"]),
+    "toml_ends_early": ("lr = 0.1\nhidden = [4,", 2, ["not valid TOML", "end of the file"]),
+    "seed_and_seeds": ("seed = 1\nseeds = 2\n", 2, ["'seeds' or 'seed'"]),
+    "lr_negative": (HEAD + "lr = [0.1, -1]\n", 3, ["--lr", "> 0", "-1"]),
+    "activation_unknown": (HEAD + 'activation = "swish"\n', 3,
                            ["unknown activation 'swish'", "sigmoid", "relu"]),
-    "table_without_the_data_set": ('data = ["linear", "xor"]\nepochs = {linear = 300}\n',
+    "table_without_the_data_set": ('data = ["linear", "xor"]\nepochs = {linear = 300}\n', 2,
                                    ["'epochs'", "'xor'"]),
-    "table_of_the_wrong_type": ('epochs = {linear = "long"}\n', ["'epochs'", "'linear'"]),
-    "data_as_a_table": ('data = {linear = "xor"}\n', ["'data'", "table"]),
-    "grid_not_tables": ("grid = 3\n", ["'grid'", "[[grid]]"]),
+    "table_of_the_wrong_type": ('data = "xor"\nepochs = {linear = "long"}\n', 2,
+                                ["'epochs'", "'linear'"]),
+    "data_as_a_table": ('epochs = 5\ndata = {linear = "xor"}\n', 2, ["'data'", "table"]),
+    "grid_not_tables": (HEAD + "grid = 3\n", 3, ["'grid'", "[[grid]]"]),
+    "grid_as_one_table": (HEAD + "[grid]\nlr = 1.0\n", 3, ["'grid'", "[[grid]]"]),
+    "grid_in_grid": (HEAD + "[[grid]]\nlr = 1.0\n[[grid.grid]]\nlr = 2.0\n", 5,
+                     ["cannot hold more [[grid]]"]),
+    # the checks of the settings together: the line of the key the message is about
+    "loss_and_output": (HEAD + 'output = "none"\n\nloss = "bce"\n', 5,
+                        ["--loss bce", "--output none"]),
+    "momentum_for_gd": (HEAD + 'optimizer = "gd"\nmomentum = 0.5\n', 4, ["--momentum"]),
+    "n_on_fixed_data": (HEAD + "n = 50\n", 3, ["takes no --n"]),
+    "in_grid_with_dashes": (HEAD + "[[grid]]\nlr = 1.0\n[[grid]]\nweight-decay = -1\n", 6,
+                            ["--weight-decay", "-1"]),
+    "digits": ('epochs = 1\ndata = "digits"\nloss = "ce"\noutput = "softmax"\n', 2,
+               ["backproplab train"]),
 }
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
 def test_bad_sweep_files(cli, tmp_path, name):
-    text, expected = BAD_FILES[name]
+    text, line, expected = BAD_FILES[name]
     path = write(tmp_path / f"{name}.toml", text)
     status, stdout, stderr = cli("sweep", path, "--out", tmp_path / "out", "--jobs", 1)
     assert status == 2
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
-    assert lines[0].startswith(f"backproplab sweep: error: {path}: ")
+    assert lines[0].startswith(f"backproplab sweep: error: {path}, line {line}"), lines[0]
     for part in expected:
         assert part in lines[0], (part, lines[0])
     assert stdout == ""
@@ -190,10 +211,10 @@ def test_bad_command_lines(cli, tmp_path, case):
     path = write(tmp_path / "ok.toml", 'data = "xor"\nhidden = [2]\nepochs = 5\n')
     args = [path, "--out", tmp_path / "out", "--jobs", 1]
     if case == "missing_file":
-        args[0], expected = tmp_path / "absent.toml", ["absent.toml", "no such sweep file"]
+        args[0], expected = tmp_path / "absent.toml", ["sweep file", "absent.toml", "no such"]
     elif case == "not_utf8":
         (tmp_path / "latin1.toml").write_bytes(b'data = "caf\xe9"\n')
-        args[0], expected = tmp_path / "latin1.toml", ["latin1.toml", "cannot read it"]
+        args[0], expected = tmp_path / "latin1.toml", ["latin1.toml", "not UTF-8"]
     elif case == "jobs_0":
         args[-1], expected = 0, ["--jobs must be >= 1, got 0"]
     else:
@@ -255,6 +276,7 @@ def test_sweep_writes_results_curves_and_a_summary(cli, tmp_path):
         assert int(row["epochs_run"]) == m["epochs_run"] == 200
         assert optional(row["epoch_100"]) == m["epoch_100"]
         assert row["diverged"] == "false" and row["diverged_epoch"] == ""
+        assert row["status"] == m["status"] == "completed"
         # the curves' row i is this network's: its last loss comes just before the final one
         assert np.isfinite(loss[i]).all()
         assert float(row["final_loss"]) != loss[i, -1]
@@ -363,6 +385,7 @@ def test_a_network_in_a_stack_ends_bit_for_bit_as_train_alone(cli, tmp_path):
         i = where[key]
         row = rows[i]
         assert row["diverged"] == ("true" if metrics["diverged"] else "false"), key
+        assert row["status"] == ("diverged" if metrics["diverged"] else "completed"), key
         assert int(row["epochs_run"]) == metrics["epochs_run"], key
         assert optional(row["diverged_epoch"]) == metrics["diverged_epoch"], key
         assert same(float(row["final_accuracy"]), metrics["train_accuracy"]), key
@@ -416,6 +439,24 @@ def test_a_diverging_network_leaves_the_rest_of_its_stack_unchanged():
         assert not alone.metrics[j]["diverged"]
         np.testing.assert_array_equal(mixed.loss[i], alone.loss[j])
         np.testing.assert_array_equal(mixed.accuracy[i], alone.accuracy[j])
+
+
+def test_each_network_says_how_it_ended(tmp_path):
+    """status: completed (ran its epochs), diverged, stopped_early (reached stop_at_loss)."""
+    configs = parse('data = "xor"\nhidden = [4]\nactivation = "none"\noutput = "none"\n'
+                    "epochs = 300\nlr = [0.05, 1e200]\nstop_at_loss = [0.0, 0.5]\n")
+    result = sweep.run(configs, jobs=1, progress=False)
+    assert not result.interrupted
+    status = {(c.lr, c.stop_at_loss): m for c, m in zip(configs, result.metrics)}
+    assert status[(0.05, 0.0)]["status"] == "completed"
+    assert status[(0.05, 0.0)]["epochs_run"] == 300
+    assert status[(1e200, 0.0)]["status"] == status[(1e200, 0.5)]["status"] == "diverged"
+    assert status[(0.05, 0.5)]["status"] == "stopped_early"
+    assert status[(0.05, 0.5)]["epochs_run"] < 300
+    sweep.write(result, tmp_path)
+    _, rows = read_results(tmp_path / "results.csv")
+    assert [r["status"] for r in rows] == [m["status"] for m in result.metrics]
+    assert set(sweep.STATUSES) >= {r["status"] for r in rows}
 
 
 # --- the same sweep on Dask ------------------------------------------------------------------

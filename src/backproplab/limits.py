@@ -12,6 +12,7 @@ MAX_JSON_BYTES = 16 * MiB  # … and is no longer than this
 MAX_ZIP_DIRECTORY = 1 * MiB  # a model file's zip directory (~70 bytes a member: 15,000 arrays)
 MAX_LAYER_SIZE = 2**31 - 1  # units, channels, a kernel's or an image's side in a model file
 MAX_SWEEP_NETWORKS = 100_000  # networks one sweep may ask for
+MAX_TOML_DEPTH = 20  # a sweep file's arrays and inline tables nest no deeper than this
 DEFAULT_MAX_MEMORY = 4 * GiB  # what one run may use, unless --max-memory says otherwise
 
 

@@ -56,11 +56,18 @@ def build_parser():
     sweep.add_argument("file", metavar="FILE.toml", help="the sweep file")
     sweep.add_argument("--out", metavar="DIR", required=True, help="output folder")
     sweep.add_argument("--jobs", type=int, metavar="N",
-                       help="parallel processes (default: all cores)")
+                       help="parallel processes (default and most: one per core; never more "
+                            "than there are stacks)")
     sweep.add_argument("--backend", default="loky", metavar="NAME",
                        help="loky (local processes) or dask (default: %(default)s)")
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="the Dask scheduler's address, with --backend dask")
+    sweep.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="give up reaching the Dask scheduler (and waiting for a worker) "
+                            "after this long (default: 30)")
+    sweep.add_argument("--max-memory", metavar="SIZE",
+                       help="refuse a sweep whose networks would need more memory, by their "
+                            "estimate (default: 4G)")
     sweep.add_argument("--overwrite", action="store_true",
                        help="replace --out if it holds files already")
     sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -95,9 +102,9 @@ def build_parser():
 
 
 def _add_learning_tools(commands):
+    """gradcheck and explain: the network options of train, and their own."""
     from .options import EXPLAIN_EXAMPLES, GRADCHECK_EXAMPLES, add_network_options
 
-    """gradcheck and explain: the network options of train, and their own."""
     check = commands.add_parser(
         "gradcheck", help="check every gradient of a network against finite differences",
         description="Build the network train would build from these options and compare, for\n"
@@ -179,19 +186,28 @@ def _sweep(args):
 
     from ..errors import BackproplabError
     from . import sweep
+    from .budget import parse_size
     from .outputs import check_out, run_folder
 
     configs = sweep.parse(args.file)
     if args.jobs is not None and args.jobs < 1:
         raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
-    if args.scheduler and args.backend != "dask":
-        raise BackproplabError("--scheduler applies to --backend dask")
+    for option, value in (("--scheduler", args.scheduler), ("--timeout", args.timeout)):
+        if value is not None and args.backend != "dask":
+            raise BackproplabError(f"{option} applies to --backend dask")
+    sweep.check_memory(configs, parse_size(args.max_memory))  # before the folder is made
     out = check_out(args.out, args.overwrite)
     started = time.perf_counter()
+    timeout = {} if args.timeout is None else {"timeout": args.timeout}
     result = sweep.run(configs, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
-                       progress=not args.quiet)
+                       progress=not args.quiet, **timeout)
     with run_folder(out) as folder:
         sweep.write(result, folder)
+    if result.interrupted:  # what was trained is written, each network marked; exit as Ctrl-C
+        finished = sum(m["status"] != "interrupted" for m in result.metrics)
+        print(f"backproplab sweep: interrupted: {finished} of {len(configs)} networks "
+              f"finished; results.csv in {out} marks the others 'interrupted'", file=sys.stderr)
+        return 130
     if not args.quiet:
         keys, rows = sweep.summary(result)
         print(sweep.format_summary(keys, rows))

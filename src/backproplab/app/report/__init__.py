@@ -17,6 +17,7 @@ order.
 
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -77,13 +78,20 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
             f"Written by backproplab {__version__} (NumPy {np.__version__}). Every number, "
             "figure and sentence below comes from the runs made while writing it.")
         # The sweeps run in worker processes while this one trains and draws the Results.
+        stop = threading.Event()
         with ThreadPoolExecutor(1) as background:
             sweeps = background.submit(sweep.run, everything, jobs=jobs, progress=False,
                                        on_done=steps.done,
-                                       grad_norm_every=_grad_every(everything))
-            _results(doc, out, quick, steps)
-            _explained_step(doc)
-            result = sweeps.result()
+                                       grad_norm_every=_grad_every(everything), stop=stop)
+            try:
+                _results(doc, out, quick, steps)
+                _explained_step(doc)
+                result = sweeps.result()
+            except BaseException:  # Ctrl-C, or an error: the sweep stops its workers too
+                stop.set()
+                raise
+        if result.interrupted:  # no report from networks cut short: stop as Ctrl-C does
+            raise KeyboardInterrupt
         steps.reach(steps.total - 2 * len(EXPERIMENTS) - 2)  # duplicates were trained once
         by_experiment, start = {}, 0
         for name, (_, _, configs) in exps.items():

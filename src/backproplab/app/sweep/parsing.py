@@ -12,13 +12,22 @@ own that inherit the top-level keys; the sweep is their union::
     seeds = 20
     epochs = 5000
 
-Every mistake is a BackproplabError that names the file and the key.
+Every mistake is a BackproplabError that names the file, the key and the key's line
+(``lr.toml, line 4: 'lr' must be a number, got 'fast'``). The file is read only if it is a
+regular file of at most limits.MAX_TEXT_FILE, its brackets may nest limits.MAX_TOML_DEPTH deep,
+and the networks it asks for are counted before any is built (limits.MAX_SWEEP_NETWORKS).
 """
 
 import itertools
+import math
+import re
+import reprlib
 
+from ... import limits
 from ...errors import BackproplabError
+from ...files import read_text_capped
 from ..config import CONFIG_KEYS, TrainConfig
+from .tomltext import key_line, too_deep
 
 # key -> (kind of one value, description for messages)
 _KINDS = {
@@ -65,7 +74,26 @@ def _is(value, kind):
     return isinstance(value, kind)
 
 
-def _axis(path, key, value):
+_SHORT = reprlib.Repr()  # a value in a message: short, however long or deep it is
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 3, 8, 4, 60
+
+
+class _Source:
+    """A sweep file's name and text: its errors name the line of the key they are about."""
+
+    def __init__(self, path, text):
+        self.path, self.text = path, text
+
+    def error(self, message, key=None, grid=None):
+        """The error, at the line of ``key`` (in the ``grid``-th [[grid]] table, if given)."""
+        line = None
+        for name in (key, "seeds") if key == "seed" else (key,):  # seed's axis is 'seeds'
+            line = line or (name and key_line(self.text, name, grid))
+        return BackproplabError(f"{self.path}, line {line}: {message}" if line else
+                                f"{self.path}: {message}")
+
+
+def _axis(src, key, value, grid):
     """The values a key takes: one, or a grid axis of several.
 
     A list is an axis, except for ``hidden``, whose single value is itself a list (so its axis
@@ -74,11 +102,11 @@ def _axis(path, key, value):
     kind, description = _KINDS[key]
     if isinstance(value, dict):  # one value per data set: {linear = 3000, xor = 6000}
         if key == "data" or not value:
-            raise BackproplabError(f"{path}: key {key!r} cannot be a table here")
+            raise src.error(f"{key!r} cannot be a table here", key, grid)
         for name, v in value.items():
             if not _is(v, kind) or (kind == "ints" and not v):
-                raise BackproplabError(f"{path}: key {key!r}, data set {name!r}: must be "
-                                       f"{description}, got {v!r}")
+                raise src.error(f"{key!r}, data set {name!r}: must be {description}, got "
+                                f"{_SHORT.repr(v)}", key, grid)
         return [value]
     if kind == "ints":
         is_axis = isinstance(value, list) and any(isinstance(v, list) for v in value)
@@ -86,100 +114,158 @@ def _axis(path, key, value):
         is_axis = isinstance(value, list)
     values = value if is_axis else [value]
     if is_axis and not values:
-        raise BackproplabError(f"{path}: key {key!r} is an empty list; a grid axis needs at "
-                               "least one value")
+        raise src.error(f"{key!r} is an empty list; a grid axis needs at least one value", key,
+                        grid)
     for v in values:
         if not _is(v, kind) or (kind == "ints" and not v):
-            also = " (a grid axis: a list of such lists)" if kind == "ints" else \
-                " (a grid axis: a list of them)"
-            raise BackproplabError(f"{path}: key {key!r} must be {description}{also}, "
-                                   f"got {v!r}")
+            also = (" (a grid axis: a list of such lists)" if kind == "ints" else
+                    " (a grid axis: a list of them)" if is_axis else "")
+            raise src.error(f"{key!r} must be {description}{also}, got {_SHORT.repr(v)}", key,
+                            grid)
     return values
 
 
-def _seeds(path, table):
+def _seeds(src, table, grid):
+    """The seeds asked for: a range for ``seeds = N`` (so a huge N costs nothing to count)."""
     if "seeds" in table and "seed" in table:
-        raise BackproplabError(f"{path}: give 'seeds' or 'seed', not both")
+        raise src.error("give 'seeds' or 'seed', not both", "seeds", grid)
     if "seeds" not in table:
         return None
     s = table["seeds"]
     if _is(s, int):
         if s < 1:
-            raise BackproplabError(f"{path}: key 'seeds' must be >= 1, got {s}")
-        return list(range(s))
+            raise src.error(f"'seeds' must be >= 1, got {s}", "seeds", grid)
+        return range(s)
     if isinstance(s, list):
         if not s:
-            raise BackproplabError(f"{path}: key 'seeds' is an empty list")
+            raise src.error("'seeds' is an empty list", "seeds", grid)
         if all(_is(v, int) and v >= 0 for v in s):
             return list(s)
-    raise BackproplabError(f"{path}: key 'seeds' must be a count N (seeds 0..N-1) or a list of "
-                           f"whole numbers >= 0, got {s!r}")
+    raise src.error(f"'seeds' must be a count N (seeds 0..N-1) or a list of whole numbers "
+                    f">= 0, got {_SHORT.repr(s)}", "seeds", grid)
 
 
-def _normalise(path, table, where=""):
+def _normalise(src, table, grid=None):
     out = {}
     for key, value in table.items():
         name = key.replace("-", "_")
         if name not in _KINDS and name not in ("seeds", "grid"):
-            raise BackproplabError(
-                f"{path}: unknown key {key!r}{where}; valid keys: seeds, "
-                + ", ".join(CONFIG_KEYS))
+            where = "" if grid is None else f" in [[grid]] number {grid + 1}"
+            raise src.error(f"unknown key {_SHORT.repr(key)}{where}; valid keys: seeds, "
+                            + ", ".join(CONFIG_KEYS), key, grid)
         out[name] = value
     return out
 
 
-def parse(path, text=None):
-    """The list of TrainConfigs a sweep file asks for, each checked."""
+def _load(src):
+    """The file's TOML as a dict; its errors as BackproplabErrors with their line."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
 
-    if text is None:
-        try:
-            with open(path, "rb") as f:
-                text = f.read().decode("utf-8")
-        except FileNotFoundError:
-            raise BackproplabError(f"{path}: no such sweep file") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise BackproplabError(f"{path}: cannot read it ({e})") from None
+    line = too_deep(src.text, limits.MAX_TOML_DEPTH)
+    if line is not None:
+        raise BackproplabError(f"{src.path}, line {line}: arrays and tables nest deeper than "
+                               f"{limits.MAX_TOML_DEPTH} levels")
     try:
-        table = tomllib.loads(text)
+        return tomllib.loads(src.text)
     except tomllib.TOMLDecodeError as e:
         message = str(e)
-        if "at end of document" in message:  # name the line there too: the file's last
-            message = message.replace("at end of document",
-                                      f"at line {text.count(chr(10)) + 1}, the end of the file")
-        raise BackproplabError(f"{path}: not valid TOML: {message}") from None
-    top = _normalise(path, table)
+        at = re.search(r" \(at line (\d+), column (\d+)\)$", message)
+        if at:
+            where = f"line {at[1]}, column {at[2]}"
+            message = message[:at.start()]
+        else:  # "... (at end of document)": name the line there too, the file's last
+            where = f"line {src.text.count(chr(10)) + 1}"
+            message = message.replace(" (at end of document)", " at the end of the file")
+        raise BackproplabError(f"{src.path}, {where}: not valid TOML: {message}") from None
+    except RecursionError:  # (too_deep should have caught it)
+        raise BackproplabError(f"{src.path}: not valid TOML: nested too deeply") from None
+
+
+def parse(path, text=None):
+    """The list of TrainConfigs a sweep file asks for, each checked."""
+    if text is None:
+        text = read_text_capped(path, limits.MAX_TEXT_FILE, "sweep file")
+    src = _Source(path, text)
+    top = _normalise(src, _load(src))
     grids = top.pop("grid", [{}])
     if not isinstance(grids, list) or not grids or not all(isinstance(g, dict) for g in grids):
-        raise BackproplabError(f"{path}: 'grid' must be a list of tables ([[grid]] sections)")
-    configs = []
+        raise src.error("'grid' must be a list of tables ([[grid]] sections)", "grid")
+    if len(grids) > limits.MAX_SWEEP_NETWORKS:
+        raise src.error(f"{len(grids):,} [[grid]] tables ask for more than the "
+                        f"{limits.MAX_SWEEP_NETWORKS:,} networks a sweep may train")
+    grid_axes = []
     for i, grid in enumerate(grids):
-        merged = {**top, **_normalise(path, grid, f" in [[grid]] number {i + 1}")}
-        if "grid" in merged:
-            raise BackproplabError(f"{path}: [[grid]] tables cannot hold more [[grid]] tables")
-        seeds = _seeds(path, merged)
+        table = None if grids == [{}] else i  # no [[grid]] table: every key is at the top
+        own = _normalise(src, grid, table)
+        if "grid" in own:
+            raise src.error("[[grid]] tables cannot hold more [[grid]] tables", "grid", table)
+        merged = {**top, **own}
+        where = {key: table if key in own else None for key in merged}
+        seeds = _seeds(src, merged, where.get("seeds"))
         merged.pop("seeds", None)
-        axes = {key: _axis(path, key, value) for key, value in merged.items()}
+        axes = {key: _axis(src, key, value, where[key]) for key, value in merged.items()}
         if seeds is not None:
-            axes["seed"] = seeds
-        for combo in itertools.product(*axes.values()):
-            settings = dict(zip(axes, combo))
-            for key, value in settings.items():
-                if isinstance(value, dict):
-                    data = settings.get("data", TrainConfig.data)
-                    if data not in value:
-                        raise BackproplabError(f"{path}: key {key!r} gives no value for data "
-                                               f"set {data!r}")
-                    settings[key] = value[data]
-            try:
-                cfg = TrainConfig(**settings).check()
-            except BackproplabError as e:
-                raise BackproplabError(f"{path}: {e}") from None
-            if cfg.images:
-                raise BackproplabError(f"{path}: a sweep trains MLPs on two-class data; train "
-                                       f"on the {cfg.data} with backproplab train")
-            configs.append(cfg)
-    return configs
+            axes["seed"], where["seed"] = seeds, where["seeds"]
+        grid_axes.append((axes, where))
+    _count(src, grid_axes)
+    return [_config(src, dict(zip(axes, combo)), where)
+            for axes, where in grid_axes for combo in itertools.product(*axes.values())]
+
+
+def _count(src, grid_axes):
+    """Refuse a sweep of more than limits.MAX_SWEEP_NETWORKS networks before building any:
+    each grid asks for the product of its axes' lengths."""
+    sizes = [math.prod(len(values) for values in axes.values()) for axes, _ in grid_axes]
+    total = sum(sizes)
+    if total <= limits.MAX_SWEEP_NETWORKS:
+        return
+    axes, where = grid_axes[sizes.index(max(sizes))]
+    longest = max(axes, key=lambda k: len(axes[k]))
+    factors = " × ".join(f"{len(v):,} {'seeds' if k == 'seed' else k}"
+                         for k, v in axes.items() if len(v) > 1)
+    raise src.error(f"asks for {total:,} networks, more than the {limits.MAX_SWEEP_NETWORKS:,} "
+                    f"a sweep may train ({'the largest grid: ' if len(sizes) > 1 else ''}"
+                    f"{factors}); use fewer seeds or values", longest, where[longest])
+
+
+def _config(src, settings, where):
+    """One network's checked TrainConfig; an error names the line of the key it is about."""
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            data = settings.get("data", TrainConfig.data)
+            if data not in value:
+                raise src.error(f"{key!r} gives no value for data set {data!r}", key,
+                                where[key])
+            settings[key] = value[data]
+    try:
+        cfg = TrainConfig(**settings).check()
+    except BackproplabError as e:
+        key = _blame(settings, str(e))
+        raise src.error(str(e), key, where.get(key)) from None
+    if cfg.images:
+        raise src.error(f"a sweep trains MLPs on two-class data; train on the {cfg.data} with "
+                        "backproplab train", "data", where.get("data"))
+    return cfg
+
+
+def _blame(settings, message):
+    """The key a failed check is about: of the keys whose value, left out, changes the error,
+    the one the message names first as an option (--lr), else first by name, else the first
+    such key; None if none does."""
+    changed = []
+    for key in settings:
+        try:
+            TrainConfig(**{k: v for k, v in settings.items() if k != key}).check()
+            changed.append(key)
+        except BackproplabError as e:
+            if str(e) != message:
+                changed.append(key)
+    named = []
+    for key in changed:
+        names = "|".join(map(re.escape, {key, key.replace("_", "-"), key.replace("_", " ")}))
+        for m in re.finditer(rf"(?<![\w-])(--)?(?:{names})(?![\w-])", message):
+            named.append((m[1] is None, m.start(), key))
+    return min(named)[2] if named else changed[0] if changed else None

@@ -3,7 +3,12 @@
 Networks that share everything but seed, data seed, lr, momentum, weight decay and L1 penalty
 train as one stack (:func:`backproplab.engine.trainer.train`), bit for bit as they would alone
 (a learning-rate schedule is shared, each network scaling its own lr). A stack too big for
-memory, or too big to leave the other workers idle, is split.
+memory, or too big to leave the other workers idle, is split; a sweep whose networks or
+curves would not fit in memory at all is refused before it starts (:func:`check_memory`).
+
+A stack asked to stop (Ctrl-C, SIGTERM, or the sweep's request: see :mod:`.stopping`) ends at
+the end of an epoch; each network's ``status`` then says how it ended: ``completed``,
+``diverged``, ``stopped_early`` (it reached stop_at_loss) or ``interrupted``.
 """
 
 import math
@@ -11,11 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ... import limits
 from ...data.datasets import FIXED
-from ...engine.trainer import train
+from ...engine.trainer import Trainer
+from ...errors import BackproplabError
 from ...models.mlp import MLP
 from ...nn.optimizers import OPTIMIZERS
+from .. import budget
 from ..factory import load_data, load_test_data, start_from
+from . import stopping
 
 PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1")  # may differ in a stack
 MAX_FLOATS_PER_STACK = 24_000_000  # about 200 MB of float64 working arrays per stack
@@ -68,10 +77,36 @@ def _floats_per_network(cfg):
     return 4 * params + 6 * n * sum(sizes)
 
 
-def train_group(group, grad_norm_every=None):
+def check_memory(configs, limit=None):
+    """Refuse, before anything is allocated, a sweep whose biggest network (by the estimate of
+    :mod:`..budget`: parameters, optimizer state, activations, data, test sample) or whose
+    curves (loss and accuracy of every network for every epoch, float64) need more than
+    ``limit`` bytes (default: the package's limit)."""
+    limit = limits.DEFAULT_MAX_MEMORY if limit is None else limit
+    if not configs:
+        return
+    budget.check(max(configs, key=lambda c: _floats_per_network(c) + 4 * (c.test_n or 0)),
+                 limit)
+    epochs = max(c.epochs for c in configs)
+    need = 2 * 8 * len(configs) * epochs
+    if need > limit:
+        raise BackproplabError(
+            f"the curves of {len(configs):,} network{'s' * (len(configs) > 1)} over "
+            f"{epochs:,} epochs need {limits.size_text(need)}, more than the "
+            f"{limits.size_text(limit)} a sweep may use")
+
+
+def train_group(group, grad_norm_every=None, stop=None):
     """Train one stack; returns (index, per-network metrics, loss curves, accuracy curves,
     gradient norms or None). With ``grad_norm_every`` = K, the Frobenius norm of each layer's
-    weight gradient is recorded every K epochs: (networks, epochs // K, layers)."""
+    weight gradient is recorded every K epochs: (networks, epochs // K, layers). It stops at
+    the end of an epoch when this process is asked to (a signal) or the event ``stop`` is set;
+    the networks it cut short say ``interrupted``."""
+    with stopping.catching():
+        return _train_group(group, grad_norm_every, stop)
+
+
+def _train_group(group, grad_norm_every, stop):
     cfgs = group.configs
     first = cfgs[0]
     data_seeds = [c.seed if c.data_seed is None else c.data_seed for c in cfgs]
@@ -101,12 +136,20 @@ def train_group(group, grad_norm_every=None):
             for j, layer in enumerate(p.model.dense_layers):
                 norms[p.active, t, j] = np.sqrt(np.sum(layer.dW * layer.dW, axis=(1, 2)))
 
-    history = train(net, x, y, loss=first.loss, optimizer=first.optimizer,
-                    lr=[c.lr_value for c in cfgs], epochs=first.epochs,
-                    batch_size=first.batch_size, stop_at_loss=first.stop_at_loss,
-                    callback=record, callback_every=grad_norm_every,
-                    schedule=first.lr_schedule(), **hyper)
-    test_acc = _test_accuracy(net, cfgs) if first.test_n else [None] * net.k
+    trainer = Trainer(net, x, y, loss=first.loss, optimizer=first.optimizer,
+                      lr=[c.lr_value for c in cfgs], epochs=first.epochs,
+                      batch_size=first.batch_size, stop_at_loss=first.stop_at_loss,
+                      callback=record, every=grad_norm_every, schedule=first.lr_schedule(),
+                      **hyper)
+    if stopping.asked(stop):  # asked while the data was being made: train nothing
+        history = trainer.history(interrupted=True)
+    else:
+        with stopping.watching(trainer, stop):
+            history = trainer.run()
+    if history.interrupted:
+        stopping.REQUEST.asked = True  # the sweep stops too; a worker starts no other stack
+    test_acc = _test_accuracy(net, cfgs) if first.test_n and not history.interrupted \
+        else [None] * net.k
     metrics = []
     for m in range(net.k):
         acc = history.accuracy[:, m]
@@ -125,8 +168,18 @@ def train_group(group, grad_norm_every=None):
             "diverged": bool(history.diverged[m]),
             "diverged_epoch": int(history.diverged_epoch[m]) if history.diverged[m] else None,
             "test_accuracy": None if history.diverged[m] else test_acc[m],
+            "status": _status(history, m),
         })
     return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy(), norms
+
+
+def _status(history, m):
+    """How network m ended: diverged, stopped_early, interrupted (cut short) or completed."""
+    if history.diverged[m]:
+        return "diverged"
+    if history.stopped_early[m]:
+        return "stopped_early"
+    return "interrupted" if history.interrupted else "completed"
 
 
 def _test_accuracy(net, cfgs):

@@ -12,7 +12,11 @@ from ..config import CONFIG_KEYS
 
 @dataclass
 class SweepResult:
-    """Every network of a sweep: its configuration, its metrics, its curves (NaN-padded)."""
+    """Every network of a sweep: its configuration, its metrics, its curves (NaN-padded).
+
+    ``interrupted``: the sweep was stopped (Ctrl-C, SIGTERM, or its caller's ``stop`` event);
+    the networks it cut short have status ``interrupted`` and ``epochs_run`` the epochs they
+    completed (0: never started; None: their worker was stopped without an answer)."""
 
     configs: list
     metrics: list
@@ -20,6 +24,7 @@ class SweepResult:
     accuracy: np.ndarray
     grad_norms: list = None  # per network: (records, layers), with grad_norm_every
     grad_norm_every: int = None  # record i is the norm after epoch (i + 1) · grad_norm_every
+    interrupted: bool = False
 
     def rows(self):
         for cfg, m in zip(self.configs, self.metrics):
@@ -27,12 +32,21 @@ class SweepResult:
 
 
 RESULT_COLUMNS = [*CONFIG_KEYS, "final_loss", "final_accuracy", "epochs_run", "epoch_100",
-                  "diverged", "diverged_epoch", "test_accuracy"]
+                  "diverged", "diverged_epoch", "test_accuracy", "status"]
+STATUSES = ("completed", "diverged", "stopped_early", "interrupted")
+
+
+def unfinished(epochs_run=None):
+    """The metrics of a network a stopped sweep did not finish: ``epochs_run`` 0 if it never
+    started, None if its worker was stopped before it said how far it got."""
+    return {"final_loss": None, "final_accuracy": None, "epochs_run": epochs_run,
+            "epoch_100": None, "diverged": None, "diverged_epoch": None,
+            "test_accuracy": None, "status": "interrupted"}
 
 
 def write(result, out):
-    """results.csv (one row per network, full precision) and curves.npz (loss and accuracy per
-    epoch, NaN after a network stopped; row i is results.csv's row i)."""
+    """results.csv (one row per network, full precision, its status last) and curves.npz (loss
+    and accuracy per epoch, NaN after a network stopped; row i is results.csv's row i)."""
     def cell(v):
         if v is None:
             return ""

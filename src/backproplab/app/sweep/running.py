@@ -1,90 +1,229 @@
-"""Running a sweep: its stacks trained in parallel processes through joblib (loky on this
-machine, or a Dask cluster), gathered into one SweepResult in the configurations' order."""
+"""Running a sweep: its stacks trained in this process, in loky worker processes or on a Dask
+cluster, gathered into one SweepResult in the configurations' order.
 
+A sweep can be stopped (Ctrl-C, SIGTERM, or the caller's ``stop`` event; see
+:mod:`.stopping`): it stops handing out stacks, asks the stacks in training to stop at the end
+of their epoch and waits a little for them, then shuts its worker processes down. The result
+says ``interrupted`` and marks each network cut short, with the epochs it completed.
+"""
+
+import concurrent.futures
+import contextlib
 import os
 import sys
+import time
 
 import numpy as np
 
 from ...errors import BackproplabError
-from .planning import plan, train_group
-from .results import SweepResult
+from . import stopping
+from .planning import check_memory, plan, train_group
+from .results import SweepResult, unfinished
+from .scheduler import DEFAULT_TIMEOUT, connect
+
+GRACE = 10.0  # seconds the workers have, once asked to stop, to hand back their stacks
+# what joblib sets in its workers, so that their BLAS threads share the cores
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMBA_NUM_THREADS",
+                    "NUMEXPR_NUM_THREADS")
 
 
 def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, stream=None,
-        grad_norm_every=None, on_done=None):
+        grad_norm_every=None, on_done=None, timeout=DEFAULT_TIMEOUT, stop=None):
     """Train every configuration; returns a SweepResult in the configurations' order.
 
-    ``on_done(networks)`` is called as each stack finishes; ``grad_norm_every`` records layer
-    gradient norms (see :func:`train_group`)."""
-    from joblib import Parallel, delayed, parallel_config
-
-    jobs = jobs or os.cpu_count() or 1
-    if jobs < 1 and jobs != -1:
+    ``jobs``: worker processes (default: every core), at most one per core and per stack; one
+    trains in this process. ``backend="dask"`` trains on the Dask ``scheduler``'s cluster,
+    reached within ``timeout`` seconds. ``on_done(networks)`` is called as each stack
+    finishes; ``grad_norm_every`` records layer gradient norms (see :func:`train_group`);
+    setting the event ``stop`` stops the sweep as Ctrl-C does."""
+    cpus = os.cpu_count() or 1
+    jobs = cpus if jobs is None or jobs == -1 else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise BackproplabError(f"--jobs must be >= 1, got {jobs}")
+    if backend not in ("loky", "dask"):
+        raise BackproplabError(f"unknown backend {backend!r}; choose loky or dask")
+    check_memory(configs)
     # a network asked for twice (the same settings in two experiments) is trained once
     first_of = {}
     for i, cfg in enumerate(configs):
         first_of.setdefault(repr(cfg), i)
     unique = sorted(set(first_of.values()))
+    jobs = jobs if backend == "dask" else min(jobs, cpus)  # (a cluster has cores of its own)
     groups = plan([configs[i] for i in unique], jobs)
     for g in groups:
         g.index = [unique[j] for j in g.index]
-    client = None  # connect before the progress bar, so a failure leaves no bar behind
-    if backend == "dask":
-        client = _dask_client(scheduler)
-    elif backend != "loky":
-        raise BackproplabError(f"unknown backend {backend!r}; choose loky or dask")
+    # connect before the progress bar, so a failure leaves no bar behind
+    client = connect(scheduler, timeout) if backend == "dask" else None
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(groups), unit="stack", file=stream or sys.stderr, leave=False,
                    disable=not (stream or sys.stderr).isatty())
-    width = max((c.epochs for c in configs), default=0)
-    loss = np.full((len(configs), width), np.nan)
-    acc = np.full((len(configs), width), np.nan)
-    metrics = [None] * len(configs)
-    norms = [None] * len(configs)
+    gather = _Gather(len(configs), max((c.epochs for c in configs), default=0), bar, on_done)
+    stopping.REQUEST.asked = False
     try:
-        with parallel_config(backend=backend if backend == "dask" else "loky",
-                             n_jobs=1 if len(groups) == 1 and backend != "dask" else jobs):
-            outputs = Parallel(return_as="generator_unordered")(
-                delayed(train_group)(g, grad_norm_every) for g in groups)
-            for index, group_metrics, group_loss, group_acc, group_norms in outputs:
-                for j, i in enumerate(index):
-                    metrics[i] = group_metrics[j]
-                    loss[i, :group_loss.shape[1]] = group_loss[j]
-                    acc[i, :group_acc.shape[1]] = group_acc[j]
-                    if group_norms is not None:
-                        norms[i] = group_norms[j]
-                if bar is not None:
-                    bar.update(1)
-                if on_done is not None:
-                    on_done(len(index))
+        with stopping.catching():
+            if client is not None:
+                interrupted = _on_dask(client, groups, grad_norm_every, stop, gather)
+            elif min(jobs, len(groups)) <= 1:
+                interrupted = _in_process(groups, grad_norm_every, stop, gather)
+            else:
+                interrupted = _on_loky(groups, min(jobs, len(groups)), grad_norm_every, stop,
+                                       gather)
     finally:
         if bar is not None:
             bar.close()
         if client is not None:
             client.close()
+    metrics, loss, acc, norms = gather.metrics, gather.loss, gather.acc, gather.norms
     for i, cfg in enumerate(configs):
         j = first_of[repr(cfg)]
+        if metrics[j] is None:
+            metrics[j] = unfinished(0)  # never started
         if j != i:
             metrics[i], loss[i], acc[i], norms[i] = metrics[j], loss[j], acc[j], norms[j]
     return SweepResult(list(configs), metrics, loss, acc, norms if grad_norm_every else None,
-                       grad_norm_every)
+                       grad_norm_every, interrupted=interrupted)
 
 
-def _dask_client(scheduler):
-    if not scheduler:
-        raise BackproplabError("--backend dask needs --scheduler ADDRESS (e.g. "
-                               "tcp://127.0.0.1:8786)")
+class _Gather:
+    """The stacks' results as they come back, each network's in its place."""
+
+    def __init__(self, networks, width, bar, on_done):
+        self.loss = np.full((networks, width), np.nan)
+        self.acc = np.full((networks, width), np.nan)
+        self.metrics = [None] * networks
+        self.norms = [None] * networks
+        self.bar, self.on_done = bar, on_done
+
+    def take(self, outputs):
+        """Place one stack's outputs (:func:`train_group`'s); True if it was cut short, which
+        stops the sweep (a signal reached the process that trained it)."""
+        index, metrics, loss, acc, norms = outputs
+        for j, i in enumerate(index):
+            self.metrics[i] = metrics[j]
+            self.loss[i, :loss.shape[1]] = loss[j]
+            self.acc[i, :acc.shape[1]] = acc[j]
+            if norms is not None:
+                self.norms[i] = norms[j]
+        if self.bar is not None:
+            self.bar.update(1)
+        if self.on_done is not None:
+            self.on_done(len(index))
+        if any(m["status"] == "interrupted" for m in metrics):
+            stopping.REQUEST.asked = True
+            return True
+        return False
+
+    def lost(self, group):
+        """A stack stopped without an answer: how far its networks got is not known."""
+        for i in group.index:
+            self.metrics[i] = unfinished(None)
+
+
+def _in_process(groups, every, stop, gather):
+    """Train the stacks one after the other here; True if asked to stop."""
+    group = None
     try:
-        from dask.distributed import Client
-    except ImportError:
-        raise BackproplabError("--backend dask needs dask.distributed: "
-                               "pip install 'backproplab[dask]'") from None
+        for group in groups:
+            if stopping.asked(stop):
+                return True
+            gather.take(train_group(group, every, stop))
+            group = None
+    except KeyboardInterrupt:  # asked twice: the stack in training is dropped at once
+        if group is not None:
+            gather.lost(group)
+        return True
+    return stopping.asked(stop)
+
+
+def _on_loky(groups, workers, every, stop, gather):
+    """Train the stacks in ``workers`` loky processes, handing a stack to each worker as it
+    becomes free (so no stack waits in a queue when the sweep stops); True if asked to stop."""
+    from joblib.externals.loky import get_reusable_executor
+
+    cpus = os.cpu_count() or 1
+    env = {name: os.environ.get(name, str(max(cpus // workers, 1))) for name in THREAD_VARIABLES}
+    env.setdefault("ENABLE_IPC", os.environ.get("ENABLE_IPC", "1"))
+    executor = get_reusable_executor(max_workers=workers, env=env, timeout=300,
+                                     initializer=stopping.worker_start)
+    waiting, running, finished = list(groups), {}, False
     try:
-        return Client(scheduler, timeout="5s")
-    except (OSError, TimeoutError) as e:
-        raise BackproplabError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+        while waiting or running:
+            if stopping.asked(stop):
+                break
+            while waiting and len(running) < workers:
+                group = waiting.pop(0)
+                running[executor.submit(train_group, group, every)] = group
+            done, _ = concurrent.futures.wait(running, timeout=0.2,
+                                              return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                running.pop(future)
+                gather.take(_outputs(future))
+        else:
+            finished = True
+            return stopping.asked(stop)
+        # asked to stop: ask every worker (again and again: one may not have begun its
+        # stack yet), and take what they hand back in time
+        deadline = time.monotonic() + GRACE
+        while running and time.monotonic() < deadline:
+            _ask_workers(executor)
+            done, _ = concurrent.futures.wait(running, timeout=0.5,
+                                              return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                group = running.pop(future)
+                try:
+                    gather.take(future.result())
+                except Exception:  # noqa: BLE001 - it failed as it stopped: nothing to take
+                    gather.lost(group)
+        return True
+    except KeyboardInterrupt:  # asked twice: stop at once
+        return True
+    finally:
+        for group in running.values():
+            gather.lost(group)
+        if not finished:  # no worker goes on training, nor stays behind
+            executor.shutdown(wait=True, kill_workers=True)
+
+
+def _outputs(future):
+    try:
+        return future.result()
+    except concurrent.futures.BrokenExecutor as e:
+        raise BackproplabError(f"a worker process of the sweep died ({e}); perhaps it ran out "
+                               "of memory: try fewer --jobs") from None
+
+
+def _ask_workers(executor):
+    """Send every worker of ``executor`` the sweep's request to stop (see .stopping)."""
+    if stopping.ASK_WORKER is None:
+        return
+    for pid in list(getattr(executor, "_processes", None) or ()):
+        with contextlib.suppress(OSError):
+            os.kill(pid, stopping.ASK_WORKER)
+
+
+def _on_dask(client, groups, every, stop, gather):
+    """Train the stacks on the Dask cluster; True if asked to stop. A Dask task cannot be
+    stopped from here: a stopped sweep cancels the stacks it waits for and marks them lost."""
+    running = {client.submit(train_group, g, every, pure=False): g for g in groups}
+    try:
+        while running:
+            if stopping.asked(stop):
+                return True
+            done = [f for f in running if f.done()]
+            if not done:
+                time.sleep(0.05)
+            for future in done:
+                running.pop(future)
+                gather.take(future.result())
+        return stopping.asked(stop)
+    except KeyboardInterrupt:
+        return True
+    finally:
+        if running:
+            client.cancel(list(running))
+            for group in running.values():
+                gather.lost(group)
