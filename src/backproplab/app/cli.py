@@ -152,158 +152,29 @@ def _add_learning_tools(commands):
     e.add_argument("--out", metavar="FILE", help="write it to FILE instead of printing it")
 
 
-def config_from_args(args):
-    """The configuration of the options given; the others take their data set's defaults."""
-    from dataclasses import fields
-
-    from .config import TrainConfig
-
-    given = {f.name: getattr(args, f.name, None) for f in fields(TrainConfig)}
-    return TrainConfig.for_data(**{k: v for k, v in given.items() if v is not None})
-
-
-def _train(args):
-    from .budget import parse_size
-    from .train import train_run
-
-    if args.resume:
-        from .factory import resume_config
-
-        defaults = vars(build_parser().parse_args(["train"]))
-        given = {k: v for k, v in vars(config_from_args(args)).items()
-                 if getattr(args, k, None) is not None and getattr(args, k) != defaults.get(k)}
-        cfg = resume_config(args.resume, given)
-    else:
-        cfg = config_from_args(args)
-    run = train_run(cfg, out=args.out, log_every=args.log_every, plots=not args.no_plots,
-                    quiet=args.quiet, save=args.save, resume=args.resume,
-                    overwrite=args.overwrite, max_memory=parse_size(args.max_memory))
-    return run.status
-
-
-def _sweep(args):
-    import time
-
-    from ..errors import BackproplabError
-    from . import sweep
-    from .budget import parse_size
-    from .outputs import check_out, run_folder
-
-    configs = sweep.parse(args.file)
-    if args.jobs is not None and args.jobs < 1:
-        raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
-    for option, value in (("--scheduler", args.scheduler), ("--timeout", args.timeout)):
-        if value is not None and args.backend != "dask":
-            raise BackproplabError(f"{option} applies to --backend dask")
-    sweep.check_memory(configs, parse_size(args.max_memory))  # before the folder is made
-    out = check_out(args.out, args.overwrite)
-    started = time.perf_counter()
-    timeout = {} if args.timeout is None else {"timeout": args.timeout}
-    result = sweep.run(configs, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
-                       progress=not args.quiet, **timeout)
-    with run_folder(out) as folder:
-        sweep.write(result, folder)
-    if result.interrupted:  # what was trained is written, each network marked; exit as Ctrl-C
-        finished = sum(m["status"] != "interrupted" for m in result.metrics)
-        print(f"backproplab sweep: interrupted: {finished} of {len(configs)} networks "
-              f"finished; results.csv in {out} marks the others 'interrupted'", file=sys.stderr)
-        return 130
-    if not args.quiet:
-        keys, rows = sweep.summary(result)
-        print(sweep.format_summary(keys, rows))
-        print(f"{len(configs)} networks in {time.perf_counter() - started:.1f} s; "
-              f"results written to {args.out}")
-    return 0
-
-
-def _report(args):
-    import os
-
-    from ..errors import BackproplabError
-    from . import report
-    from .outputs import check_out, run_folder
-
-    if args.jobs is not None and args.jobs < 1:
-        raise BackproplabError(f"--jobs must be >= 1, got {args.jobs}")
-    # a folder holding an earlier report is replaced whole, as `make demo` expects
-    out = check_out(args.out, args.overwrite,
-                    replaceable=lambda d: os.path.isfile(os.path.join(d, "report.md")))
-    with run_folder(out) as folder:
-        (md, page), seconds = report.build(folder, quick=args.quick, jobs=args.jobs,
-                                           experiments=args.experiments,
-                                           progress=not args.quiet)
-    if not args.quiet:
-        print(f"report written to {os.path.join(args.out, os.path.basename(md))} and "
-              f"{os.path.join(args.out, os.path.basename(page))} in {seconds:.1f} s")
-    return 0
-
-
-def _gradcheck(args):
-    from . import budget, gradcheck
-
-    cfg = config_from_args(args)
-    budget.check(cfg.check(), budget.parse_size(args.max_memory))
-    result = gradcheck.check(cfg, samples=args.samples, epochs=args.epochs, h=args.step,
-                             tol=args.tol, break_layer=args.break_layer,
-                             max_params=args.max_params)
-    text = gradcheck.format_result(cfg, result, args.epochs, args.format)
-    _write(text, args.out)
-    print(text, end="")
-    return 0 if result.passed else 1
-
-
-def _explain(args):
-    from . import budget, explain
-
-    cfg = config_from_args(args)
-    budget.check(cfg.check(), budget.parse_size(args.max_memory))
-    text = explain.render(explain.document(explain.one_step(
-        cfg, samples=args.samples, epochs=args.epochs)), args.format)
-    if args.out:
-        _write(text, args.out)
-        print(f"written to {args.out}")
-    else:
-        print(text, end="")
-    return 0
-
-
-def _write(text, path):
-    """Write ``text`` to ``path`` (atomically), if a path is given."""
-    if not path:
-        return
-    from ..errors import BackproplabError
-    from ..files import write_text
-
-    try:
-        write_text(path, text)
-    except OSError as e:
-        raise BackproplabError(f"--out {path}: cannot write it ({e.strerror})") from None
-
-
-COMMANDS = {"train": _train, "sweep": _sweep, "report": _report, "gradcheck": _gradcheck,
-            "explain": _explain}
-
-
 def main(argv=None):
     """Run the command line with ``argv`` (default: sys.argv[1:]); returns the exit status."""
     from .edge import readable_output, run, say, terminate_as_interrupt
 
-    try:  # a Ctrl-C while NumPy loads is an interruption like any other
+    try:  # a Ctrl-C while NumPy and the commands load is an interruption like any other
         terminate_as_interrupt()
         readable_output()
         parser = build_parser()
         args = parser.parse_args(argv)
+        if args.version:
+            from .. import __version__
+
+            print(f"backproplab {__version__}")
+            return 0
+        if args.command is None:
+            parser.print_help()
+            return 2
+        if args.command == "train":  # --resume must know which options were typed
+            args.defaults = vars(parser.parse_args(["train"]))
+        from .commands import COMMANDS
     except KeyboardInterrupt:
         say("backproplab: interrupted")
         return 130
-    if args.version:
-        from .. import __version__
-
-        print(f"backproplab {__version__}")
-        return 0
-    if args.command is None:
-        parser.print_help()
-        return 2
     return run(args.command, COMMANDS[args.command], args)
 
 
