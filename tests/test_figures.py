@@ -362,3 +362,221 @@ def test_hidden_units_of_a_diverged_network(tmp_path):
     net.params[...] = np.nan
     units.hidden_units(net, x, y, tmp_path / "neurons.png", steps=10)
     assert_png(tmp_path / "neurons.png")
+
+
+# --- what a figure draws is bounded, whatever the run --------------------------------------
+
+
+@pytest.fixture
+def drawn_all(monkeypatch, drawn):
+    """``drawn``, also for the figures of plotting and images."""
+    from backproplab.figures import images
+
+    real_save = plotting.save
+
+    def keep(fig, path, **kw):
+        drawn.append(fig)
+        real_save(fig, path, **kw)
+
+    for module in (plotting, images):
+        monkeypatch.setattr(module, "save", keep)
+    return drawn
+
+
+def test_network_diagram_of_a_3000_3000_network_draws_15_units_a_layer(tmp_path, drawn):
+    from matplotlib.collections import LineCollection
+
+    net = MLP(2, hidden=(3000, 3000), seed=0)
+    network.network_diagram(net, tmp_path / "net.png")
+    ax = drawn[0].axes[0]
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert [len(c.get_segments()) for c in lines] == [2 * 15, 15 * 15, 15 * 1]
+    units = [len(c.get_offsets()) for c in ax.collections if not isinstance(c, LineCollection)]
+    assert units == [2, 15, 15, 1]
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("hidden 1\nsigmoid\n3000 units (15 shown)") == 1
+    assert texts.count("⋮") == 2
+
+
+def test_network_diagram_of_a_deep_network_draws_11_layers(tmp_path, drawn):
+    from matplotlib.collections import LineCollection
+
+    net = MLP(2, hidden=[3] * 40, seed=0)  # 42 layers with the input and the output
+    network.network_diagram(net, tmp_path / "net.png")
+    fig = drawn[0]
+    ax = fig.axes[0]
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(lines) == 5 + 4  # between the first 6 layers, and between the last 5
+    assert [len(c.get_segments()) for c in lines] == [6] + [9] * 7 + [3]
+    texts = [t.get_text() for t in ax.texts]
+    assert "⋯" in texts and "31 more\nlayers" in texts
+    assert "hidden 5\nsigmoid\n3 units" in texts and "hidden 6\nsigmoid\n3 units" not in texts
+    assert "hidden 36\nsigmoid\n3 units" not in texts and "hidden 37\nsigmoid\n3 units" in texts
+    assert ax.get_title().startswith("2–3–3–3–3–3–…–3–3–3–3–1 (42 layers)")
+    assert fig.get_size_inches()[0] <= 1.9 * 12 + 1.2
+
+
+def test_a_layers_scale_is_read_a_block_at_a_time(monkeypatch):
+    W = np.random.default_rng(0).normal(size=(40, 30))
+    W[3, 4], W[7, 1], W[20, 20] = np.nan, np.inf, -9.0
+    monkeypatch.setattr(network, "BLOCK", 7)
+    assert network._scale(W) == 9.0
+    assert network._scale(np.full(5, np.nan)) == 0.0
+
+
+def test_hidden_units_in_chunks_draw_what_one_pass_draws(tmp_path, drawn, monkeypatch):
+    x, y = datasets.xor_easy()
+    net = MLP(2, hidden=(40, 30), activation=["tanh", "relu"], seed=0)
+    units.hidden_units(net, x, y, tmp_path / "one.png", steps=20, max_units=5)
+    rows = []
+    real = net.hidden_activations
+
+    def recorded(points, m=None):
+        rows.append(len(points))
+        return real(points, m=m)
+
+    monkeypatch.setattr(net, "hidden_activations", recorded)
+    monkeypatch.setattr(net, "predict_proba", lambda p, real=net.predict_proba: (
+        rows.append(len(p)), real(p))[1])
+    monkeypatch.setattr(plotting, "FIGURE_CHUNK", 50 * plotting.forward_bytes(net))
+    units.hidden_units(net, x, y, tmp_path / "chunks.png", steps=20, max_units=5)
+    # 400 grid points: twice 16 chunks of at most 25 rows (the spreads, then the maps), and the
+    # output's 8 chunks of 50
+    assert max(rows) <= 50 and sum(rows) == 3 * 400
+    one, chunks = unit_maps(drawn[0]), unit_maps(drawn[1])
+    assert sorted(one) == sorted(chunks) and len(one) == 10
+    for name in one:  # a chunk's matmul may round in another order than the whole grid's
+        np.testing.assert_allclose(chunks[name], one[name], rtol=1e-12, atol=1e-15)
+
+
+def test_decision_boundary_of_a_wide_network_is_evaluated_in_chunks(tmp_path, monkeypatch):
+    x, y = datasets.xor_easy()
+    net = MLP(2, hidden=(3000,), seed=0)
+    rows = []
+    monkeypatch.setattr(net, "predict_proba", lambda p, real=net.predict_proba: (
+        rows.append(len(p)), real(p))[1])
+    plotting.decision_boundary(net, x, y, tmp_path / "boundary.png")
+    assert sum(rows) == 200 * 200 and len(rows) > 1
+    assert max(rows) * plotting.forward_bytes(net) <= plotting.FIGURE_CHUNK
+    assert_png(tmp_path / "boundary.png")
+
+
+def test_evaluate_in_chunks_is_one_call_when_it_fits(monkeypatch):
+    points = np.arange(20.0).reshape(10, 2)
+    calls = []
+
+    def f(p):
+        calls.append(len(p))
+        return p * 2
+
+    assert np.array_equal(plotting.evaluate(f, points, row_bytes=16), points * 2)
+    assert calls == [10]
+    monkeypatch.setattr(plotting, "FIGURE_CHUNK", 48)
+    calls.clear()
+    assert np.array_equal(plotting.evaluate(f, points, row_bytes=16), points * 2)
+    assert calls == [3, 3, 3, 1]
+
+
+def test_a_large_network_gets_a_coarser_grid():
+    assert plotting.grid_steps(MLP(2, hidden=(10, 10), seed=0), 200) == 200
+    assert plotting.grid_steps(MLP(2, hidden=(500, 500), seed=0), 200) == 199
+    assert plotting.grid_steps(MLP(2, hidden=(3000, 3000), seed=0), 200) == plotting.MIN_STEPS
+    assert len(grid_over(np.zeros((2, 2)), steps=10**6)[2]) == plotting.MAX_STEPS ** 2
+
+
+def scattered(ax):
+    from matplotlib.collections import PathCollection
+
+    return sum(len(c.get_offsets()) for c in ax.collections if type(c) is PathCollection)
+
+
+def test_a_scatter_of_a_large_data_set_draws_a_sample_and_says_so(tmp_path, drawn_all):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50_000, 2))
+    y = (x[:, :1] > 0).astype(int)
+    pred = np.zeros(50_000, dtype=int)
+    plotting.comparison(x, y, pred, tmp_path / "comparison.png")
+    truth, predicted = drawn_all[0].axes[:2]
+    assert scattered(truth) == 10_000
+    assert truth.get_title() == "Ground truth\n(10,000 of the 50,000 points drawn)"
+    wrong = int(y.sum())
+    assert predicted.get_title().startswith(f"Predict result ({wrong} wrong)\n(10,000 of")
+    plotting.comparison(x[:9000], y[:9000], pred[:9000], tmp_path / "comparison.png")
+    assert scattered(drawn_all[1].axes[0]) == 9000
+    assert drawn_all[1].axes[0].get_title() == "Ground truth"
+
+
+def test_hidden_units_maps_draw_a_sample_of_a_large_data_set(tmp_path, drawn):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30_000, 2))
+    y = (x[:, :1] * x[:, 1:] > 0).astype(int)
+    units.hidden_units(MLP(2, hidden=(2,), seed=0), x, y, tmp_path / "neurons.png", steps=10)
+    maps = [ax for ax in drawn[0].axes if ax.images and ax.texts]
+    assert [scattered(ax) for ax in maps] == [units.MAP_POINTS] * 2
+    assert "2,000 of the 30,000 points drawn on each map" in drawn[0].get_suptitle()
+    boundary = [ax for ax in drawn[0].axes if ax.get_title().startswith("Output")][0]
+    assert scattered(boundary) == 10_000
+
+
+def test_a_learning_curve_of_a_million_epochs_is_thinned_keeping_its_spikes(tmp_path,
+                                                                           drawn_all):
+    loss = np.linspace(1.0, 0.01, 1_000_000)
+    loss[123_457], loss[654_321] = 50.0, 1e-6  # a spike and a dip, one epoch each
+    loss[900_000:] = np.nan  # the run stopped
+    accuracy = np.full(1_000_000, 0.5)
+    plotting.learning_curve(loss, accuracy, tmp_path / "curve.png")
+    line = drawn_all[0].axes[0].lines[0]
+    epochs, values = line.get_xdata(), line.get_ydata()
+    assert len(epochs) <= plotting.FIGURE_CURVE_POINTS
+    assert 123_457 in epochs and 654_321 in epochs
+    assert np.nanmax(values) == 50.0 and np.nanmin(values) == 1e-6
+    assert len(drawn_all[0].axes[1].lines[0].get_xdata()) <= plotting.FIGURE_CURVE_POINTS
+    # a curve that fits is drawn whole
+    plotting.learning_curve(loss[:5000], accuracy[:5000], tmp_path / "curve.png")
+    assert np.array_equal(drawn_all[1].axes[0].lines[0].get_xdata(), np.arange(5000))
+
+
+def test_curves_of_values_near_float64s_limit(tmp_path, drawn_all):
+    loss = np.array([1e308, 1.7e308, 1e300, 1.0, np.inf, np.nan])
+    plotting.learning_curve(loss, np.full(6, 0.5), tmp_path / "curve.png",
+                            final=(6, 1.7e308, 0.5))
+    values = drawn_all[0].axes[0].lines[0].get_ydata()
+    assert np.nanmax(values[np.isfinite(values)]) == plotting.CURVE_MAX
+    sweeps.band_plot([("huge", [("a", np.array([[1e308, 1e307, 1.0]] * 3))])],
+                     tmp_path / "band.png")
+    assert_png(tmp_path / "band.png")
+
+
+def test_points_near_float64s_limit_are_drawn_scaled(tmp_path, drawn_all):
+    x = np.array([[1e308, 1e308], [-1e308, -1e308], [1.7e308, -1e308], [-1e308, 1e308]])
+    y = np.array([[0], [0], [1], [1]])
+    net = MLP(2, hidden=(3,), seed=0)
+    plotting.comparison(x, y, y[:, 0], tmp_path / "comparison.png")
+    plotting.decision_boundary(net, x, y, tmp_path / "boundary.png")
+    units.hidden_units(net, x, y, tmp_path / "neurons.png", steps=10)
+    xx, yy, grid = grid_over(x, steps=10)
+    assert np.isfinite(grid).all() and xx.max() > 1.7e308
+    frames = [(0, 1.0, 0.5, xx, yy, net.predict_proba(grid)[:, 0])]
+    animation.boundary_animation(frames, x, y, tmp_path / "training.gif")
+    for fig in drawn_all:
+        labelled = [ax for ax in fig.axes if ax.get_xlabel().startswith("x₁")]
+        assert labelled and all(ax.get_xlabel() == "x₁ (× 1e+308)" for ax in labelled)
+        assert all(ax.get_ylabel() == "x₂ (× 1e+308)" for ax in labelled)
+    # a constant column far from 0 has limits matplotlib can lay out
+    plotting.comparison(np.c_[np.full(4, 1e17), np.arange(4.0)], y, y[:, 0],
+                        tmp_path / "comparison.png")
+
+
+def test_filters_of_a_layer_of_5000_units_draw_the_first_64(tmp_path, drawn_all):
+    from backproplab.figures import images
+
+    W = np.random.default_rng(0).normal(size=(5000, 1, 8, 8))
+    images.filters(W, tmp_path / "filters.png", title="First layer's weights",
+                   noun="units, an image each")
+    fig = drawn_all[0]
+    assert sum(bool(ax.images) for ax in fig.axes) == images.MAX_KERNELS
+    assert fig.get_suptitle() == ("First layer's weights: 5000 units, an image each of 8×8 "
+                                  "(the first 64 of 5000 drawn)")
+    images.filters(np.ones((4, 20, 3, 3)), tmp_path / "filters.png")
+    assert sum(bool(ax.images) for ax in drawn_all[1].axes) == 4 * images.MAX_INPUTS
+    assert "(the first 8 of 20 input channels)" in drawn_all[1].get_suptitle()

@@ -14,6 +14,10 @@ MAX_LAYER_SIZE = 2**31 - 1  # units, channels, a kernel's or an image's side in 
 MAX_SWEEP_NETWORKS = 100_000  # networks one sweep may ask for
 MAX_TOML_DEPTH = 20  # a sweep file's arrays and inline tables nest no deeper than this
 DEFAULT_MAX_MEMORY = 4 * GiB  # what one run may use, unless --max-memory says otherwise
+FIGURE_CHUNK = 64 * MiB  # a figure evaluates a network over a grid this many bytes at a time
+FIGURE_GRID_WORK = 10**10  # multiply-adds of a network over a figure's grid: a coarser grid beyond
+FIGURE_POINTS = 10_000  # data points a scatter draws: a larger set draws a sample of this many
+FIGURE_CURVE_POINTS = 100_000  # a learning curve longer than this is thinned to about this
 
 
 def size_text(n):

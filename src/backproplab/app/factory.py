@@ -19,10 +19,8 @@ def load_data(cfg):
     seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
     x, y = datasets.load(cfg.data, n=cfg.n, noise=cfg.noise, seed=seed)
     scaling = None
-    if cfg.standardize:
-        mean, std = x.mean(axis=0), x.std(axis=0)
-        std = np.where(std > 0, std, 1.0)
-        x = (x - mean) / std
+    if cfg.standardize:  # without overflow, however large the values (see standardize)
+        x, mean, std = datasets.standardize(x)
         scaling = {"mean": mean.tolist(), "std": std.tolist()}
     return x, y, scaling
 

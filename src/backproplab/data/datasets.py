@@ -6,15 +6,16 @@ lab's ``generate_linear`` and ``generate_XOR_easy`` do. Random ones draw from
 Inputs are returned exactly as generated: no scaling, no shuffling.
 
 The digits are images, (n, 1, 8, 8) with labels (n,) 0..9, split once into a training and a
-test set (:func:`digits_split`); they come with scikit-learn, an optional dependency.
+test set (:func:`digits_split`); they come with scikit-learn, an optional dependency. CSV files
+are read by :mod:`.csvfile` (``load_csv`` is here too).
 """
 
-import csv
 import math
 
 import numpy as np
 
 from ..errors import BackproplabError, unknown_name
+from .csvfile import load_csv
 
 
 def linear(n=100, seed=None):
@@ -167,52 +168,27 @@ def fresh_sample(data, n, noise=None, seed=None):
     return load(name, n=n, noise=noise, seed=[0 if seed is None else seed, 1])
 
 
-def load_csv(path):
-    """Read a CSV file: a header row, numeric feature columns, the 0/1 label in the last column.
+def standardize(x):
+    """x scaled to mean 0 and standard deviation 1 per column: (x_std, mean, std), with
+    x_std = (x − mean) / std (a constant column is only centred).
 
-    Every problem names the file and the line: a missing file, a non-numeric, empty or infinite
-    cell, a row with the wrong number of cells, a label other than 0 or 1, fewer than two
-    columns, no data rows.
+    The plain (x − mean) / std, for columns whose largest |x| lies in [1e-100, 1e100] (or is 0);
+    beyond, each column is first divided by its largest |x|, so that no sum, square or
+    difference overflows (and tiny values do not vanish in their squares): mean and std are
+    then that column's mean and std times the divisor.
     """
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise BackproplabError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise BackproplabError(f"{path}: is a directory, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise BackproplabError(f"{path}: cannot read it as a CSV file ({e})") from None
-    numbered = [(i, row) for i, row in enumerate(rows, start=1) if any(c.strip() for c in row)]
-    if not numbered:
-        raise BackproplabError(f"{path}: the file is empty (expected a header row and data)")
-    (header_line, header), body = numbered[0], numbered[1:]
-    if len(header) < 2:
-        raise BackproplabError(f"{path}:{header_line}: need at least two columns (features, "
-                               f"then the label); the header has {len(header)}")
-    if not body:
-        raise BackproplabError(f"{path}: no data rows after the header")
-    values = np.empty((len(body), len(header)))
-    for r, (line, row) in enumerate(body):
-        if len(row) != len(header):
-            raise BackproplabError(f"{path}:{line}: {len(row)} cells, but the header has "
-                                   f"{len(header)} columns")
-        for c, cell in enumerate(row):
-            try:
-                if "_" in cell:  # Python reads 1_000 as a number; a CSV file does not
-                    raise ValueError(cell)
-                v = float(cell)
-            except ValueError:
-                what = "empty" if not cell.strip() else f"not a number: {cell.strip()!r}"
-                raise BackproplabError(f"{path}:{line}: column {header[c]!r} is {what}") from None
-            if not math.isfinite(v):
-                raise BackproplabError(f"{path}:{line}: column {header[c]!r} is not finite: "
-                                       f"{cell.strip()!r}")
-            values[r, c] = v
-        if values[r, -1] not in (0.0, 1.0):
-            raise BackproplabError(f"{path}:{line}: the label (last column, {header[-1]!r}) "
-                                   f"must be 0 or 1, got {row[-1].strip()!r}")
-    return values[:, :-1], values[:, -1:].astype(np.int64)
+    x = np.asarray(x, dtype=np.float64)
+    top = np.abs(x).max(axis=0) if len(x) else np.zeros(x.shape[1:])
+    if np.all((top == 0) | ((top >= 1e-100) & (top <= 1e100))):
+        mean, std = x.mean(axis=0), x.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        return (x - mean) / std, mean, std
+    size = np.where(top > 0, top, 1.0)
+    with np.errstate(under="ignore"):
+        unit = x / size  # every |value| ≤ 1
+        mean, std = unit.mean(axis=0), unit.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        return (unit - mean) / std, mean * size, std * size
 
 
 # --- handwritten digits ----------------------------------------------------------------------

@@ -9,7 +9,16 @@ contour line, so a hundred frames take seconds.
 import numpy as np
 
 from ..files import atomic_path
-from .plotting import CLASS_COLOURS, DPI, _pyplot, grid_extent
+from .plotting import (
+    CLASS_COLOURS,
+    DPI,
+    _pyplot,
+    grid_extent,
+    plane_labels,
+    plane_scale,
+    sample,
+    sample_note,
+)
 
 
 def _remove(contours):
@@ -44,23 +53,28 @@ def boundary_animation(frames, x, y, path, fps=8):
     from matplotlib.animation import PillowWriter
 
     fig, ax = plt.subplots(figsize=(5.0, 4.2))
-    xx = frames[0][3]
-    image = ax.imshow(np.zeros(np.shape(xx)), extent=grid_extent(xx, frames[0][4]),
+    x = np.asarray(x)
+    plane = plane_scale(x)  # huge coordinates are drawn divided by a power of ten
+    xx = np.asarray(frames[0][3]) / plane[0]
+    image = ax.imshow(np.zeros(np.shape(xx)), extent=grid_extent(xx, frames[0][4] / plane[1]),
                       origin="lower", cmap="RdBu", vmin=0, vmax=1, alpha=0.75,
                       interpolation="bilinear")
     fig.colorbar(image, ax=ax, label="P(label = 1)", ticks=[0, 0.5, 1])
-    labels = np.asarray(y).ravel()
+    drawn = sample(len(x))
+    labels = np.asarray(y).ravel()[drawn]
     for c, colour in enumerate(CLASS_COLOURS):
-        pts = x[labels == c]
+        pts = x[drawn][labels == c] / plane
         ax.scatter(pts[:, 0], pts[:, 1], c=colour, s=22, edgecolors="white", linewidths=0.6,
                    zorder=3)
-    ax.set(xlabel="x₁", ylabel="x₂")
+    plane_labels(ax, plane)
+    ax.set_xlabel(ax.get_xlabel() + sample_note(len(x)))  # the title changes with each frame
     heading = ax.set_title("", fontsize=10)
 
     writer, contour = PillowWriter(fps=fps), None
     try:
         with atomic_path(path, suffix=".gif") as tmp, writer.saving(fig, tmp, dpi=DPI):
             for epoch, loss, accuracy, xx, yy, proba in frames:
+                xx, yy = np.asarray(xx) / plane[0], np.asarray(yy) / plane[1]
                 proba = np.reshape(proba, np.shape(xx))
                 image.set_data(proba)
                 image.set_extent(grid_extent(xx, yy))

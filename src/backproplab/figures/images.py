@@ -11,6 +11,9 @@ import numpy as np
 
 from .plotting import DPI, _pyplot, save
 
+MAX_KERNELS = 64  # output channels (or units) filters draws: the first ones of more
+MAX_INPUTS = 8  # input channels (rows) filters draws
+
 
 def confusion_matrix(matrix, path, title="Confusion matrix"):
     """A (K, K) matrix of counts, rows the true class and columns the predicted one, as a
@@ -77,15 +80,19 @@ def filters(W, path, title="First convolution's kernels", columns=16, noun="kern
     """A convolution's kernels as small images: ``W`` (C_out, C_in, kh, kw), or with a leading
     model axis (network 0 is drawn). One column per output channel, one row per input channel
     (one input channel: rows of up to ``columns`` kernels); blue positive, red negative, on one
-    colour scale for all of them so kernels compare. The title ends "C_out ``noun`` of kh×kw"."""
+    colour scale for all of them so kernels compare. The title ends "C_out ``noun`` of kh×kw".
+    At most the first MAX_KERNELS output and MAX_INPUTS input channels are drawn (the title
+    says so): a layer of 5000 units is not 5000 small axes."""
     W = np.asarray(W, dtype=float)
     if W.ndim == 5:
         W = W[0]
     if W.ndim != 4:
         raise ValueError(f"kernels have shape (C_out, C_in, kh, kw), got {W.shape}")
-    c_out, c_in = W.shape[:2]
+    all_out, all_in = W.shape[:2]
     finite = W[np.isfinite(W)]
     scale = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
+    W = W[:MAX_KERNELS, :MAX_INPUTS]  # the scale is the whole layer's
+    c_out, c_in = W.shape[:2]
     # where kernel (o, i) goes: row i, column o; or, for one input channel, wrapped into rows
     wrap = min(c_out, columns) if c_in == 1 else c_out
     rows = math.ceil(c_out / wrap) if c_in == 1 else c_in
@@ -108,6 +115,9 @@ def filters(W, path, title="First convolution's kernels", columns=16, noun="kern
                 ax.set_ylabel(f"in {i}", fontsize=8)
     fig.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="weight")
     kh, kw = W.shape[2:]
-    fig.suptitle(f"{title}: {c_out} {noun} of {kh}×{kw}"
-                 + (f" per input channel ({c_in})" if c_in > 1 else ""), fontsize=10)
+    shown = [f"the first {n} of {m} {what}" for n, m, what in
+             ((c_out, all_out, "drawn"), (c_in, all_in, "input channels")) if n < m]
+    fig.suptitle(f"{title}: {all_out} {noun} of {kh}×{kw}"
+                 + (f" per input channel ({all_in})" if all_in > 1 else "")
+                 + (f" ({', '.join(shown)})" if shown else ""), fontsize=10)
     save(fig, path, dpi=DPI)

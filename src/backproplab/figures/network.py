@@ -2,8 +2,9 @@
 its size by width and opacity, each unit's bias by its fill.
 
 Built on :mod:`backproplab.figures.plotting` and written atomically like every other file. The
-weights of a layer are drawn as one ``LineCollection``: a 500-unit layer is 250,000 lines
-otherwise, which matplotlib draws one by one.
+weights of a layer are drawn as one ``LineCollection``. What is drawn is bounded whatever the
+network: at most 16 units a layer (15 of a wider one) and 12 layers (11 of a deeper one), so
+at most 15 × 15 lines between two layers; a layer's scale is read a block at a time.
 """
 
 import numpy as np
@@ -12,6 +13,9 @@ from .plotting import DPI, _pyplot, save
 
 WIDE = 16  # a layer with more units than this is drawn as its first HEAD and last TAIL units
 HEAD, TAIL = 8, 7
+DEEP = 12  # a network with more layers (input, hidden, output) than this is drawn as its first
+HEAD_LAYERS, TAIL_LAYERS = 6, 5  # HEAD_LAYERS and last TAIL_LAYERS around a column of "⋯"
+BLOCK = 2**20  # values read at a time for a layer's scale
 POSITIVE, NEGATIVE = "tab:blue", "tab:red"
 
 
@@ -26,11 +30,31 @@ def _shown_units(n):
     return units, middle - slots, middle - HEAD
 
 
-def _strength(values):
-    """|v| / max|v| in [0, 1]; a non-finite value (a diverged network) counts as 0."""
+def _shown_layers(n):
+    """The layers drawn, one per column: all n when they fit, else the first HEAD_LAYERS and
+    the last TAIL_LAYERS around a column of "⋯" (None)."""
+    if n <= DEEP:
+        return list(range(n))
+    return [*range(HEAD_LAYERS), None, *range(n - TAIL_LAYERS, n)]
+
+
+def _scale(values):
+    """max |v| over the finite values (0 if none), a block at a time: a 5000 × 5000 layer is
+    never copied whole."""
+    flat, top = np.asarray(values).reshape(-1), 0.0
+    for start in range(0, flat.size, BLOCK):
+        block = flat[start:start + BLOCK]
+        block = np.abs(block[np.isfinite(block)])
+        if block.size:
+            top = max(top, float(block.max()))
+    return top
+
+
+def _strength(values, scale):
+    """|v| / scale in [0, 1] (scale: max |v| over the layer); a non-finite value (a diverged
+    network) counts as 0."""
     values = np.asarray(values, dtype=float)
     finite = np.isfinite(values)
-    scale = np.abs(values[finite]).max() if finite.any() else 0.0
     if scale == 0:
         return np.zeros(values.shape)
     return np.where(finite, np.abs(np.where(finite, values, 0.0)) / scale, 0.0)
@@ -51,24 +75,29 @@ def network_diagram(net, path, title=None):
     A line's colour is its weight's sign (blue +, red −); its width and opacity are
     |w| / max|w| over its layer. A unit's fill shows its bias the same way, on the same scale.
     Layers wider than 16 units show their first 8 and last 7 units around a "⋮", with the
-    real count below.
+    real count below; networks of more than 12 layers show their first 6 and last 5 around a
+    "⋯", with the number left out.
     """
     plt = _pyplot()
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
     sizes = [net.n_in, *net.hidden, net.n_out]
+    columns = _shown_layers(len(sizes))  # column c draws layer columns[c]
     names = (["input"] + [f"hidden {i + 1}\n{act}" for i, act in enumerate(net.activation)]
              + [f"output\n{net.output}"])
-    shown = [_shown_units(n) for n in sizes]  # layer l is drawn at x = l
-    tallest = max(min(n, WIDE) for n in sizes)
+    shown = [None if i is None else _shown_units(sizes[i]) for i in columns]
+    tallest = max(min(sizes[i], WIDE) for i in columns if i is not None)
     bottom = -(tallest - 1) / 2
 
-    fig, ax = plt.subplots(figsize=(1.9 * len(sizes) + 1.2, 0.42 * tallest + 1.9))
-    for col, (layer, (rows, y_in, _), (cols, y_out, _)) in enumerate(
-            zip(net.dense_layers, shown[:-1], shown[1:])):
+    fig, ax = plt.subplots(figsize=(1.9 * len(columns) + 1.2, 0.42 * tallest + 1.9))
+    for col in range(len(columns) - 1):
+        if shown[col] is None or shown[col + 1] is None:
+            continue  # no lines across the "⋯"
+        (rows, y_in, _), (cols, y_out, _) = shown[col], shown[col + 1]
+        layer = net.dense_layers[columns[col]]
         W = layer.W[0][np.ix_(rows, cols)]                      # network 0, drawn units only
-        strength = _strength(layer.W[0])[np.ix_(rows, cols)]    # scaled by the whole layer
+        strength = _strength(W, _scale(layer.W[0]))             # scaled by the whole layer
         y0, y1 = np.meshgrid(y_in, y_out, indexing="ij")        # one line per (row, col)
         segments = np.stack([np.stack([np.full_like(y0, col), y0], axis=-1),
                              np.stack([np.full_like(y1, col + 1), y1], axis=-1)], axis=-2)
@@ -76,14 +105,20 @@ def network_diagram(net, path, title=None):
             segments.reshape(-1, 2, 2), colors=_sign_colours(W, strength).reshape(-1, 4),
             linewidths=3.0 * strength.ravel(), zorder=1))
 
-    for col, ((units, y, gap), n, name) in enumerate(zip(shown, sizes, names)):
-        if col == 0:
+    for col, (i, drawn) in enumerate(zip(columns, shown)):
+        if i is None:
+            ax.text(col, 0, "⋯", ha="center", va="center", fontsize=15, zorder=3)
+            ax.text(col, bottom - 0.9, f"{len(sizes) - len(columns) + 1} more\nlayers",
+                    ha="center", va="top", fontsize=8.5)
+            continue
+        (units, y, gap), n = drawn, sizes[i]
+        if i == 0:
             faces = np.tile([0.93, 0.93, 0.93, 1.0], (len(units), 1))  # inputs have no bias
         else:
-            layer = net.dense_layers[col - 1]
+            layer = net.dense_layers[i - 1]
             b = layer.b[0].ravel()
             # on the weights' scale, so a lone output unit's bias is not full colour by default
-            strength = _strength(np.r_[b, layer.W[0].ravel()])[:len(b)]
+            strength = _strength(b, max(_scale(b), _scale(layer.W[0])))
             faces = _sign_colours(b[units], 1.0)
             tint = 0.85 * strength[units, None]  # mixed with white, so the unit stays opaque
             faces[:, :3] = 1 - tint * (1 - faces[:, :3])
@@ -93,17 +128,25 @@ def network_diagram(net, path, title=None):
             ax.text(col, gap, "⋮", ha="center", va="center", fontsize=15,
                     zorder=3)
         count = f"{n} unit{'s' * (n > 1)}" + (f" ({len(units)} shown)" if gap is not None else "")
-        ax.text(col, bottom - 0.9, f"{name}\n{count}", ha="center", va="top",
+        ax.text(col, bottom - 0.9, f"{names[i]}\n{count}", ha="center", va="top",
                 fontsize=8.5)
 
     if title is None:
-        title = f"{'–'.join(map(str, sizes))} network (network 0, seed {net.seeds[0]})"
+        title = f"{_sizes_text(sizes)} network (network 0, seed {net.seeds[0]})"
     ax.set_title(title, fontsize=10)
     ax.legend(handles=[Line2D([], [], color=POSITIVE, lw=2, label="w > 0"),
                        Line2D([], [], color=NEGATIVE, lw=2, label="w < 0")],
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
               title="width ∝ |w|\nfill: bias", title_fontsize=8)
-    ax.set_xlim(-0.4, len(sizes) - 0.6)
+    ax.set_xlim(-0.4, len(columns) - 0.6)
     ax.set_ylim(bottom - 2.3, -bottom + 0.6)
     ax.axis("off")
     save(fig, path, dpi=DPI)
+
+
+def _sizes_text(sizes):
+    """'2–4–4–1', or for a deep network its first and last sizes around '…'."""
+    if len(sizes) <= DEEP:
+        return "–".join(map(str, sizes))
+    return "–".join(map(str, sizes[:HEAD_LAYERS])) + "–…–" + "–".join(
+        map(str, sizes[-TAIL_LAYERS:])) + f" ({len(sizes)} layers)"

@@ -4,14 +4,27 @@ figures of 2-D points: learning curve, ground truth beside prediction, decision 
 
 matplotlib is imported through :func:`_pyplot` when a figure is drawn, never at import, so the
 maths and the command line's start-up never pay for it.
+
+What a figure draws is bounded whatever the run: a network is evaluated over a grid a chunk of
+points at a time (:func:`evaluate`), a scatter of a huge data set draws a sample
+(:func:`sample`), a curve of millions of epochs is thinned (:func:`thin`), and points or
+values too large for matplotlib's arithmetic on axis limits are scaled or clipped to fit.
 """
+
+import math
 
 import numpy as np
 
 from ..files import atomic_open
+from ..limits import FIGURE_CHUNK, FIGURE_CURVE_POINTS, FIGURE_GRID_WORK, FIGURE_POINTS
 
 CLASS_COLOURS = ("tab:red", "tab:blue")  # label 0, label 1 — the lab's show_result colours
 DPI = 100  # the report's figures (network, training, units, sweeps, images): many to a page
+MAX_STEPS = 500  # a grid over the input plane has at most this many points a side
+MIN_STEPS = 40  # … and, however large the network, at least this many (grid_steps)
+PLANE_MAX = 1e15  # coordinates beyond ±this are drawn divided by a power of ten (plane_scale)
+CURVE_MAX = 1e220  # curve values beyond ±this are drawn at it, and positive ones below
+CURVE_MIN = 1e-100  # this at this: a log axis spanning more makes matplotlib's ticks overflow
 
 
 def _pyplot():
@@ -36,25 +49,29 @@ def learning_curve(loss, accuracy, path, title="Learning curve", final=None, tes
 
     ``loss`` and ``accuracy`` are per-epoch arrays (NaN where a run had stopped); ``final`` is
     (epochs_run, final_loss, final_accuracy) to mark the trained weights' numbers;
-    ``test_accuracy``, if given, the accuracy on a test set after each epoch."""
+    ``test_accuracy``, if given, the accuracy on a test set after each epoch. Curves longer
+    than limits.FIGURE_CURVE_POINTS epochs are thinned (:func:`thin`)."""
     plt = _pyplot()
     fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(10, 3.8))
-    epochs = np.arange(len(loss))
+    epochs, loss = thin(loss)
+    loss = clip_curve(loss)
     ax_l.plot(epochs, loss, color="tab:purple", lw=1.4)
     finite = loss[np.isfinite(loss)]
     if finite.size and finite.min() > 0:
         ax_l.set_yscale("log")
     ax_l.set(xlabel="epoch", ylabel="loss", title=title)
-    ax_a.plot(epochs, 100 * np.asarray(accuracy), color="tab:green", lw=1.4, label="training")
+    epochs, accuracy = thin(accuracy)
+    ax_a.plot(epochs, 100 * accuracy, color="tab:green", lw=1.4, label="training")
     ax_a.set(xlabel="epoch", ylabel="training accuracy (%)", ylim=(-2, 102), title="Accuracy")
     if test_accuracy is not None:
-        test = 100 * np.asarray(test_accuracy, dtype=float)
-        ax_a.plot(np.arange(1, len(test) + 1), test, color="tab:orange", lw=1.4,
+        epochs, test = thin(np.asarray(test_accuracy, dtype=float))
+        ax_a.plot(epochs + 1, 100 * test, color="tab:orange", lw=1.4,
                   label="test (after the epoch)")
         ax_a.set_ylabel("accuracy (%)")
         ax_a.legend(fontsize=8, loc="lower right")
     if final is not None:
         e, fl, fa = final
+        fl = float(clip_curve(np.array([fl]))[0])
         if np.isfinite(fl) and (not finite.size or finite.min() > 0 or fl > 0):
             ax_l.plot([e], [fl], "o", color="tab:purple", ms=4)
         ax_a.plot([e], [100 * fa], "o", color="tab:green", ms=4)
@@ -63,37 +80,156 @@ def learning_curve(loss, accuracy, path, title="Learning curve", final=None, tes
     save(fig, path)
 
 
+def thin(values, limit=FIGURE_CURVE_POINTS):
+    """(epochs, values) of a per-epoch curve: all of it when it has at most ``limit`` points,
+    else the lowest and the highest value of each of ``limit // 2`` equal runs of epochs (NaN
+    ignored), so a curve of millions of epochs keeps its spikes and dips."""
+    values = np.asarray(values)
+    n = len(values)
+    if n <= limit:
+        return np.arange(n), values
+    values = values.astype(float)
+    size = math.ceil(n / (limit // 2))
+    runs = np.full(math.ceil(n / size) * size, np.nan)
+    runs[:n] = values
+    runs = runs.reshape(-1, size)
+    nan = np.isnan(runs)
+    low = np.where(nan, np.inf, runs).argmin(axis=1)  # a run all NaN gives 0: its NaN
+    high = np.where(nan, -np.inf, runs).argmax(axis=1)
+    start = np.arange(len(runs)) * size
+    epochs = np.unique(np.r_[start + low, start + high])
+    return epochs, values[epochs]
+
+
+def clip_curve(values):
+    """Values of a curve as drawn: finite ones beyond ±CURVE_MAX at ±CURVE_MAX, positive ones
+    below CURVE_MIN at CURVE_MIN (matplotlib's log ticks and axis margins overflow for a range
+    near float64's limits: 1e-300 to 1e222 fails); the array itself when none is out of range."""
+    values = np.asarray(values)
+    huge = np.isfinite(values) & (np.abs(values) > CURVE_MAX)
+    tiny = (values > 0) & (values < CURVE_MIN)
+    if not (huge.any() or tiny.any()):
+        return values
+    return np.where(huge, np.sign(values) * CURVE_MAX, np.where(tiny, CURVE_MIN, values))
+
+
+def sample(n, limit=FIGURE_POINTS):
+    """Indices of the points a scatter of n points draws, in order: all of them when they fit,
+    else ``limit`` drawn at random with a fixed seed (the same figure every time)."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
+
+
+def sample_note(n, limit=FIGURE_POINTS):
+    """What a title adds, on a line of its own, when a scatter of n points draws a sample."""
+    return f"\n({limit:,} of the {n:,} points drawn)" if n > limit else ""
+
+
+def plane_scale(x):
+    """What each coordinate of 2-D points x (n, 2) is divided by to be drawn, (2,): 1, or for
+    one beyond ±PLANE_MAX the power of ten of its largest value, so that matplotlib's
+    arithmetic on axis limits works on numbers near 1 (spans and margins overflow near
+    1.8e308; a constant column at 1e17 gives it identical limits)."""
+    x = np.asarray(x)
+    top = np.abs(x).max(axis=0) if len(x) else np.zeros(x.shape[1:])
+    return np.where(top > PLANE_MAX, 10.0 ** np.floor(np.log10(np.maximum(top, PLANE_MAX))),
+                    1.0)
+
+
+def plane_labels(ax, scale):
+    """The input plane's axis labels, with the factor each coordinate was divided by."""
+    x1, x2 = (f" (× {s:.0e})" if s != 1 else "" for s in scale)
+    ax.set(xlabel=f"x₁{x1}", ylabel=f"x₂{x2}")
+
+
 def _scatter(ax, x, labels, title):
     labels = np.asarray(labels).ravel()
+    scale = plane_scale(x)
     for c, colour in enumerate(CLASS_COLOURS):
-        pts = x[labels == c]
+        pts = x[labels == c] / scale
         ax.scatter(pts[:, 0], pts[:, 1], c=colour, s=22, label=f"{c}", edgecolors="none")
-    ax.set(title=title, xlabel="x₁", ylabel="x₂")
+    ax.set(title=title)
+    plane_labels(ax, scale)
     ax.set_aspect("equal", adjustable="datalim")
 
 
 def comparison(x, y, pred, path):
-    """Ground truth beside prediction, as the lab's show_result draws them."""
+    """Ground truth beside prediction, as the lab's show_result draws them (a sample of
+    limits.FIGURE_POINTS points of a larger set, counted in full)."""
     plt = _pyplot()
     fig, (ax_t, ax_p) = plt.subplots(1, 2, figsize=(9, 4.2))
-    _scatter(ax_t, x, y, "Ground truth")
-    wrong = (np.asarray(pred).ravel() != np.asarray(y).ravel())
-    _scatter(ax_p, x, pred, f"Predict result ({wrong.sum()} wrong)" if wrong.any()
-             else "Predict result")
+    x, y, pred = np.asarray(x), np.asarray(y).ravel(), np.asarray(pred).ravel()
+    wrong = pred != y
+    count, note, drawn = wrong.sum(), sample_note(len(x)), sample(len(x))
+    x, y, pred, wrong = x[drawn], y[drawn], pred[drawn], wrong[drawn]
+    _scatter(ax_t, x, y, "Ground truth" + note)
+    _scatter(ax_p, x, pred, (f"Predict result ({count} wrong)" if count else "Predict result")
+             + note)
     if wrong.any():
-        ax_p.scatter(x[wrong, 0], x[wrong, 1], s=90, facecolors="none", edgecolors="black",
-                     linewidths=1.2)
+        scale = plane_scale(x)
+        ax_p.scatter(x[wrong, 0] / scale[0], x[wrong, 1] / scale[1], s=90, facecolors="none",
+                     edgecolors="black", linewidths=1.2)
     ax_t.legend(title="label", loc="best", fontsize=8)
     save(fig, path)
 
 
 def grid_over(x, steps=200, margin=0.1):
-    """A grid of points covering the data with a margin: (xx, yy, points (steps², 2))."""
+    """A grid of points covering the data with a margin: (xx, yy, points (steps², 2)), at most
+    MAX_STEPS a side. It is laid out on the points as drawn (divided by :func:`plane_scale`)
+    and scaled back, its corners within float64's range, so data near ±1e308 has one too."""
+    steps = min(steps, MAX_STEPS)
+    scale = plane_scale(x)
+    x = np.asarray(x) / scale
+    top = 0.999 * np.finfo(np.float64).max / scale
     lo, hi = x.min(axis=0), x.max(axis=0)
     pad = margin * np.maximum(hi - lo, 1e-9)
-    xx, yy = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], steps),
-                         np.linspace(lo[1] - pad[1], hi[1] + pad[1], steps))
+    lo, hi = np.maximum(lo - pad, -top), np.minimum(hi + pad, top)
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], steps), np.linspace(lo[1], hi[1], steps))
+    xx, yy = xx * scale[0], yy * scale[1]
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def forward_bytes(net):
+    """About what one input point costs a forward pass of ``net``, in bytes: each layer's
+    input, pre-activation and activation, for every network of a stack."""
+    sizes = [getattr(net, "n_in", 1), *getattr(net, "hidden", ()), getattr(net, "n_out", 1)]
+    itemsize = np.dtype(getattr(net, "dtype", np.float64)).itemsize
+    return 3 * itemsize * getattr(net, "k", 1) * sum(sizes)
+
+
+def grid_steps(net, steps):
+    """Points a side of a grid ``net`` is evaluated over: ``steps``, or fewer (not below
+    MIN_STEPS) when steps² points would cost more than limits.FIGURE_GRID_WORK multiply-adds
+    (about one per parameter and point) — a 3000–3000 network gets a coarser picture in
+    seconds rather than a fine one in minutes."""
+    params = getattr(net, "params", None)
+    work = np.size(params) if params is not None else 0
+    if work * steps * steps <= FIGURE_GRID_WORK:
+        return steps
+    return max(MIN_STEPS, math.isqrt(FIGURE_GRID_WORK // work))
+
+
+def chunks(n, row_bytes, limit=None):
+    """Slices of range(n), each of at most ``limit`` (limits.FIGURE_CHUNK) bytes of
+    ``row_bytes`` per row: one slice when everything fits, so a small network is evaluated
+    exactly as it always was."""
+    rows = max(1, (FIGURE_CHUNK if limit is None else limit) // max(int(row_bytes), 1))
+    return [slice(start, start + rows) for start in range(0, n, rows)] or [slice(0, 0)]
+
+
+def evaluate(f, points, row_bytes):
+    """f(points), a (points, …) array, computed a chunk of points at a time (:func:`chunks`)
+    so a wide network never holds the whole grid's activations."""
+    parts = chunks(len(points), row_bytes)
+    if len(parts) == 1:
+        return f(points)
+    first = f(points[parts[0]])
+    out = np.empty((len(points), *first.shape[1:]), dtype=first.dtype)
+    out[parts[0]] = first
+    for part in parts[1:]:
+        out[part] = f(points[part])  # a copy: layers may reuse the arrays they return
+    return out
 
 
 def grid_extent(xx, yy):
@@ -105,26 +241,34 @@ def grid_extent(xx, yy):
 
 
 def draw_boundary(ax, xx, yy, proba, x, y, title):
-    """Predicted probability over the plane, the 0.5 contour, and the labelled points."""
+    """Predicted probability over the plane, the 0.5 contour, and the labelled points (a
+    sample of a large set, said in the title); drawn divided by :func:`plane_scale`."""
+    scale = plane_scale(x)
+    xx, yy = xx / scale[0], yy / scale[1]
     proba = proba.reshape(xx.shape)
     im = ax.contourf(xx, yy, np.clip(proba, 0, 1), levels=np.linspace(0, 1, 21), cmap="RdBu",
                      alpha=0.75)
     if np.nanmin(proba) < 0.5 < np.nanmax(proba):
         ax.contour(xx, yy, proba, levels=[0.5], colors="black", linewidths=1.3)
-    labels = np.asarray(y).ravel()
+    drawn = sample(len(x))
+    labels = np.asarray(y).ravel()[drawn]
+    points = np.asarray(x)[drawn] / scale
     for c, colour in enumerate(CLASS_COLOURS):
-        pts = x[labels == c]
+        pts = points[labels == c]
         ax.scatter(pts[:, 0], pts[:, 1], c=colour, s=22, edgecolors="white", linewidths=0.6)
-    ax.set(title=title, xlabel="x₁", ylabel="x₂")
+    ax.set(title=title + sample_note(len(x)))
+    plane_labels(ax, scale)
     ax.set_aspect("equal", adjustable="box")
     return im
 
 
 def decision_boundary(model, x, y, path, title="Decision boundary"):
-    """The predicted probability over the input plane with the points on it (2-D inputs)."""
+    """The predicted probability over the input plane with the points on it (2-D inputs); the
+    grid is evaluated a chunk at a time, so a wide network fits in memory."""
     plt = _pyplot()
-    xx, yy, pts = grid_over(x)
+    xx, yy, pts = grid_over(x, steps=grid_steps(model, 200))
+    proba = evaluate(lambda p: model.predict_proba(p)[:, 0], pts, forward_bytes(model))
     fig, ax = plt.subplots(figsize=(5.4, 4.6))
-    im = draw_boundary(ax, xx, yy, model.predict_proba(pts)[:, 0], x, y, title)
+    im = draw_boundary(ax, xx, yy, proba, x, y, title)
     fig.colorbar(im, ax=ax, label="P(label = 1)")
     save(fig, path)

@@ -9,9 +9,10 @@ import math
 
 import numpy as np
 
-from .plotting import DPI, _pyplot, save
+from .plotting import DPI, _pyplot, clip_curve, save
 
 MAX_POINTS = 600  # per drawn curve: more is invisible at this size and only costs time
+TOP_DECADE = 250  # a log axis widened for the ×s ends below 10**this: its ticks overflow beyond
 
 
 # --- curves over seeds -----------------------------------------------------------------------
@@ -41,6 +42,7 @@ def _summarise(curves, max_points=MAX_POINTS):
     epochs = _thin(curves.shape[1], max_points)
     values = curves[:, epochs]
     values = np.where(np.isfinite(values), values, np.nan)
+    values = clip_curve(values)  # a range matplotlib's log axis can draw
     enough = 2 * np.isfinite(values).sum(axis=0) >= max(len(values), 1)
     enough &= np.isfinite(values).any(axis=0)  # so nanmedian never sees an all-NaN column
     median, lo, hi = (np.full(len(epochs), np.nan) for _ in range(3))
@@ -51,11 +53,12 @@ def _summarise(curves, max_points=MAX_POINTS):
 
 
 def _headroom(ax, fraction):
-    """Widen the y-axis upwards so the data fill only the lower ``fraction`` of the panel."""
+    """Widen the y-axis upwards so the data fill only the lower ``fraction`` of the panel (on a
+    log axis, no higher than 10**TOP_DECADE)."""
     lo, hi = ax.get_ylim()
     if ax.get_yscale() == "log":
         lo, hi = np.log10([lo, hi])
-        ax.set_ylim(top=10 ** (lo + (hi - lo) / fraction))
+        ax.set_ylim(top=10.0 ** min(lo + (hi - lo) / fraction, max(hi, TOP_DECADE)))
     else:
         ax.set_ylim(top=lo + (hi - lo) / fraction)
 
@@ -136,7 +139,8 @@ def grad_norm_plot(panels, path):
         ramp = plt.get_cmap("viridis_r")(np.linspace(0.2, 1.0, n_layers) if n_layers > 1
                                          else [0.9])
         for j, name in enumerate(layer_names):
-            ax.plot(epochs[keep], norms[keep, j], color=ramp[j], lw=1.4, label=name)
+            ax.plot(epochs[keep], clip_curve(norms[keep, j]), color=ramp[j], lw=1.4,
+                    label=name)
         any_positive |= bool((norms[np.isfinite(norms)] > 0).any())
         ax.set(title=panel_title, xlabel="epoch")
         ax.grid(alpha=0.3)

@@ -8,10 +8,25 @@ layers a reader can take in (:func:`units_to_show`, :func:`layers_to_show`).
 
 import numpy as np
 
-from .plotting import CLASS_COLOURS, DPI, _pyplot, draw_boundary, grid_extent, grid_over, save
+from .plotting import (
+    CLASS_COLOURS,
+    DPI,
+    _pyplot,
+    chunks,
+    draw_boundary,
+    evaluate,
+    forward_bytes,
+    grid_extent,
+    grid_over,
+    grid_steps,
+    plane_scale,
+    sample,
+    save,
+)
 
 MAX_UNITS = 12  # hidden units drawn per layer: the ones that vary most over the plane
 MAX_LAYERS = 8  # hidden layers drawn, from the first
+MAP_POINTS = 2000  # training points drawn on each small map: a sample of a larger set
 FIXED_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # activations with known bounds
 
 
@@ -34,11 +49,15 @@ def units_to_show(a, limit=MAX_UNITS):
     """Indices of the units drawn for activations a (points, units): all of them when they
     fit, else the ``limit`` units whose activation varies most over the points (spread
     max − min; a non-finite one counts as none), in their own order."""
-    n = a.shape[1]
-    if n <= limit:
-        return np.arange(n)
+    if a.shape[1] <= limit:
+        return np.arange(a.shape[1])
+    return _most_varying(a.min(axis=0), a.max(axis=0), limit)
+
+
+def _most_varying(lo, hi, limit):
+    """The ``limit`` units of largest spread hi − lo (a non-finite one counts as none)."""
     with np.errstate(invalid="ignore"):
-        spread = a.max(axis=0) - a.min(axis=0)
+        spread = hi - lo
     spread = np.where(np.isfinite(spread), spread, -1.0)
     return np.sort(np.argsort(-spread, kind="stable")[:limit])
 
@@ -49,6 +68,37 @@ def layers_to_show(n, limit=MAX_LAYERS):
     if n <= limit:
         return np.arange(n)
     return np.r_[0:(limit + 1) // 2, n - limit // 2:n]
+
+
+def shown_maps(net, grid, layers, max_units=MAX_UNITS):
+    """What the maps of one network (``net.k`` = 1) draw, for each hidden layer in ``layers``:
+    (its shown units' activations over the grid (points, shown), their indices, the layer's
+    width).
+
+    A grid too large for one pass through a wide network (:func:`~.plotting.chunks`) is
+    evaluated twice a chunk at a time: once for each unit's spread, to pick the units, then
+    for the picked units' activations only — memory stays bounded however wide the layers.
+    """
+    parts = chunks(len(grid), 2 * forward_bytes(net))  # hidden_activations keeps copies too
+    if len(parts) == 1:
+        every = net.hidden_activations(grid)
+        return [(every[i][:, units], units, every[i].shape[1])
+                for i in layers for units in [units_to_show(every[i], max_units)]]
+    lo, hi = [None] * len(layers), [None] * len(layers)
+    for part in parts:
+        every = net.hidden_activations(grid[part])
+        for j, i in enumerate(layers):
+            low, high = every[i].min(axis=0), every[i].max(axis=0)  # NaN stays NaN, as in one
+            lo[j] = low if lo[j] is None else np.minimum(lo[j], low)
+            hi[j] = high if hi[j] is None else np.maximum(hi[j], high)
+    shown = [np.arange(len(l)) if len(l) <= max_units else _most_varying(l, h, max_units)
+             for l, h in zip(lo, hi)]
+    maps = [np.empty((len(grid), len(units)), dtype=net.dtype) for units in shown]
+    for part in parts:
+        every = net.hidden_activations(grid[part])
+        for j, i in enumerate(layers):
+            maps[j][part] = every[i][:, shown[j]]
+    return [(a, units, len(l)) for a, units, l in zip(maps, shown, lo)]
 
 
 def _middle(spec, share):
@@ -71,19 +121,19 @@ def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
     """
     plt = _pyplot()
     x = np.asarray(x, dtype=float)
-    xx, yy, grid = grid_over(x, steps=steps)  # the decision boundary's own plane
-    every = net.hidden_activations(grid, m=m)
-    layers = layers_to_show(len(every), max_layers)
-    acts = [every[i] for i in layers]
+    one = net if net.k == 1 else net.select([m])  # the stack's other networks are not drawn
+    xx, yy, grid = grid_over(x, steps=grid_steps(one, steps))  # the boundary's own plane
+    depth = len(net.activation)
+    layers = layers_to_show(depth, max_layers)
     names = [net.activation[i] for i in layers]
-    shown = [units_to_show(a, max_units) for a in acts]
+    maps = shown_maps(one, grid, layers, max_units)
     scale = {}
-    for name, a, units in zip(names, acts, shown):  # one scale per activation name
-        lo, hi = activation_range(name, a[:, units])
+    for name, (a, _, _) in zip(names, maps):  # one scale per activation name
+        lo, hi = activation_range(name, a)
         old = scale.get(name, (lo, hi))
         scale[name] = (min(lo, old[0]), max(hi, old[1]))
 
-    n_rows, n_cols = len(acts), max(len(u) for u in shown)
+    n_rows, n_cols = len(maps), max(len(units) for _, units, _ in maps)
     side = min(1.5, max(1.0, 8 / n_cols))  # inches per unit map: larger when there are few
     row_height, boundary = side + 0.25, 4.2  # a map with its title; the boundary's panel
     maps_width = n_cols * side + 1.3  # with the row labels and colour bars
@@ -94,24 +144,26 @@ def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
     inner = height - 0.7
     left = _middle(outer[0], n_rows * row_height / inner).subgridspec(
         n_rows, n_cols + 1, width_ratios=[1] * n_cols + [0.08], hspace=0.45, wspace=0.15)
-    extent = grid_extent(xx, yy)
-    labels = np.asarray(y).ravel()
-    for row, (layer, name, a, units) in enumerate(zip(layers, names, acts, shown)):
+    plane = plane_scale(x)  # the maps are drawn on the plane as draw_boundary draws it
+    extent = grid_extent(xx / plane[0], yy / plane[1])
+    drawn = sample(len(x), MAP_POINTS)
+    points, labels = x[drawn] / plane, np.asarray(y).ravel()[drawn]
+    for row, (layer, name, (a, units, n)) in enumerate(zip(layers, names, maps)):
         lo, hi = scale[name]
         cmap = "viridis" if lo >= 0 else "PuOr_r"
         for col, unit in enumerate(units):
             ax = fig.add_subplot(left[row, col])
-            image = ax.imshow(a[:, unit].reshape(xx.shape), extent=extent, origin="lower",
+            image = ax.imshow(a[:, col].reshape(xx.shape), extent=extent, origin="lower",
                               cmap=cmap, vmin=lo, vmax=hi, interpolation="bilinear")
             for c, colour in enumerate(CLASS_COLOURS):
-                pts = x[labels == c]
+                pts = points[labels == c]
                 ax.scatter(pts[:, 0], pts[:, 1], c=colour, s=5, alpha=0.7, edgecolors="none")
-            ax.set(xlim=(xx[0, 0], xx[0, -1]), ylim=(yy[0, 0], yy[-1, 0]))
+            ax.set(xlim=(xx[0, 0] / plane[0], xx[0, -1] / plane[0]),
+                   ylim=(yy[0, 0] / plane[1], yy[-1, 0] / plane[1]))
             ax.axis("off")  # no ticks to lay out: the figure draws several times faster
             ax.text(0.5, 1.03, f"h{layer + 1}.{unit + 1}", transform=ax.transAxes,
                     ha="center", va="bottom", fontsize=8)
             if col == 0:
-                n = a.shape[1]
                 count = f"\n{len(units)} of {n} shown" if len(units) < n else ""
                 ax.text(-0.08, 0.5, f"hidden {layer + 1}\n{name}{count}", fontsize=8,
                         transform=ax.transAxes, ha="right", va="center", rotation=90,
@@ -120,8 +172,7 @@ def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
         bar.ax.tick_params(labelsize=7)
 
     ax = fig.add_subplot(_middle(outer[1], boundary / inner))
-    proba = net.predict_proba(grid)
-    proba = (proba[m] if net.k > 1 else proba)[:, 0]
+    proba = evaluate(lambda p: one.predict_proba(p)[:, 0], grid, forward_bytes(one))
     if np.isfinite(proba).any():
         image = draw_boundary(ax, xx, yy, proba, x, y, "Output: decision boundary")
         fig.colorbar(image, ax=ax, label="P(label = 1)", fraction=0.05, pad=0.04)
@@ -131,7 +182,9 @@ def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
     if title is None:
         title = ("What each hidden unit detects: its activation over the input plane "
                  f"(network {m}, seed {net.seeds[m]})")
-        if len(layers) < len(every):
-            title += f" — {len(layers)} of {len(every)} hidden layers"
+        if len(layers) < depth:
+            title += f" — {len(layers)} of {depth} hidden layers"
+        if len(x) > MAP_POINTS:
+            title += f" — {MAP_POINTS:,} of the {len(x):,} points drawn on each map"
     fig.suptitle(title, fontsize=10)
     save(fig, path, dpi=DPI)

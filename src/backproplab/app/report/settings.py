@@ -6,6 +6,8 @@ from dataclasses import replace
 from importlib import resources
 
 from ...errors import BackproplabError
+from ...files import read_text_capped
+from ...limits import MAX_TEXT_FILE
 from .. import sweep
 from ..config import IMAGE_KEYS, TrainConfig
 from .digits import DIGITS_TITLE, QUICK_DIGITS_EPOCHS, digits_configs
@@ -24,24 +26,24 @@ QUICK = {"seeds": 2, "epochs": 10}  # --quick: these many seeds, 1/10 of the epo
 
 
 def experiment_file(name, folder=None):
-    """The sweep file of an experiment: ``folder/NAME.toml`` if that exists, else the
-    package's own."""
+    """The sweep file of an experiment: ``folder/NAME.toml`` if there is anything of that name
+    (a folder or a broken link too: reading it says what is wrong), else the package's own."""
     if folder:
         path = os.path.join(folder, f"{name}.toml")
-        if os.path.exists(path):
+        if os.path.lexists(path):
             return path
     return str(resources.files("backproplab") / "experiments" / f"{name}.toml")
 
 
 def load_experiments(folder=None, quick=False):
-    """{name: (path, text, configs)} for every experiment."""
+    """{name: (path, text, configs)} for every experiment; each file is read only if it is a
+    regular UTF-8 file of at most limits.MAX_TEXT_FILE."""
     if folder and not os.path.isdir(folder):
         raise BackproplabError(f"--experiments {folder}: no such folder")
     out = {}
     for name, _, _ in EXPERIMENTS:
         path = experiment_file(name, folder)
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_text_capped(path, MAX_TEXT_FILE, "experiment file")
         configs = sweep.parse(path, text)
         if quick:
             configs = [replace(c, epochs=max(1, c.epochs // QUICK["epochs"]))
