@@ -10,7 +10,8 @@ The estimate adds up, in the run's dtype:
     activations  per network: for every layer, what a forward pass on one batch keeps and what
                  backward makes of it (about 6 arrays of the layer's output), and for a
                  convolution its im2col patch matrix and its gradient;
-    figures      the boundary's grid through the widest layer, CHUNK points at a time;
+    figures      the grid of the boundary and the unit maps, evaluated in chunks of at most
+                 limits.FIGURE_CHUNK bytes, and what matplotlib keeps beside them;
 
 and one network of each is counted k times for a stack of k. It is an estimate — NumPy's
 temporaries come and go — but within a small factor of what a run uses, and it is the same
@@ -20,10 +21,10 @@ on every machine.
 import re
 
 from ..errors import BackproplabError
-from ..limits import DEFAULT_MAX_MEMORY, size_text
+from ..limits import DEFAULT_MAX_MEMORY, FIGURE_CHUNK, MiB, size_text
 
 DIGITS = (1797, (1, 8, 8))  # the digits: images and the shape of one
-CHUNK = 4096  # points of a figure's grid evaluated at once
+FIGURES = FIGURE_CHUNK + 64 * MiB  # the grid's chunk, and matplotlib's canvas and artists
 UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
@@ -54,7 +55,7 @@ def estimate(cfg, k=1):
         "data": samples * (_size(in_shape) + 1) * 8,
         "parameters": k * 6 * params * item,
         "activations": k * batch * (6 * sum(widths[1:]) + 2 * patches) * item,
-        "figures": CHUNK * max(widths) * 8 * 3 if not cfg.images else 0,
+        "figures": FIGURES if not cfg.images else 0,
     }
     return sum(parts.values()), parts
 
