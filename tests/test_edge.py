@@ -201,3 +201,39 @@ def test_gradcheck_and_explain_stop_promptly(command):
     assert proc.returncode == 130, err
     assert time.perf_counter() - started < 5
     assert "Traceback" not in err
+
+
+def _in_a_mount(tmp_path, mount, *args):
+    """Run the command with ``mount`` ('ro' or a tmpfs size) applied to tmp_path/disk, in a
+    mount namespace of its own (unshare), so the test needs no privileges it does not have."""
+    import shlex
+    import shutil
+
+    if not shutil.which("unshare"):
+        pytest.skip("unshare is not installed")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    how = (f"mount -o bind,ro {disk} {disk}" if mount == "ro"
+           else f"mount -t tmpfs -o size={mount} tmpfs {disk}")
+    command = shlex.join([sys.executable, "-m", "backproplab", *map(str, args)])
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", f"{how} && echo mounted"],
+                           capture_output=True, text=True)
+    if "mounted" not in probe.stdout:
+        pytest.skip(f"cannot make a mount namespace here: {probe.stderr.strip()}")
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", f"{how} && {command}; echo rc=$?"],
+                          capture_output=True, text=True, env=ENV, timeout=120)
+    return int(proc.stdout.strip().rsplit("rc=", 1)[1]), proc.stderr, disk
+
+
+def test_a_read_only_disk_is_refused_before_training(tmp_path):
+    started = time.perf_counter()
+    status, err, disk = _in_a_mount(tmp_path, "ro", "train", "--data", "xor", "--epochs",
+                                    10**7, "--out", tmp_path / "disk" / "run")
+    assert status == 2 and "read-only" in one_line(err)
+    assert time.perf_counter() - started < 20  # not after ten million epochs
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing_half_written(tmp_path):
+    status, err, disk = _in_a_mount(tmp_path, "64k", "train", "--data", "xor", "--epochs", 50,
+                                    "--out", tmp_path / "disk" / "run")
+    assert status == 2 and "No space left on device" in one_line(err)

@@ -12,6 +12,7 @@ from ..files import write_text
 from . import budget, explain, gradcheck, report, sweep
 from .budget import parse_size
 from .config import TrainConfig
+from .edge import signals_deferred
 from .factory import resume_config
 from .outputs import check_out, run_folder
 from .train import train_run
@@ -50,7 +51,7 @@ def run_sweep(args):
     timeout = {} if args.timeout is None else {"timeout": args.timeout}
     result = sweep.run(configs, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
                        progress=not args.quiet, **timeout)
-    with run_folder(out) as folder:
+    with signals_deferred(), run_folder(out) as folder:  # written whole, then a Ctrl-C counts
         sweep.write(result, folder)
     if result.interrupted:  # what was trained is written, each network marked; exit as Ctrl-C
         finished = sum(m["status"] != "interrupted" for m in result.metrics)
