@@ -11,6 +11,7 @@ numbers faster, and ``docs/performance.md`` tells how.
 
 import numpy as np
 
+from . import reference
 from .activations import Buffers
 
 
@@ -54,15 +55,9 @@ class Dense(Buffers):
         Glorot (uniform): W ~ U(−r, r), r = √(6 / (n_in + n_out)).
         He (normal):      W ~ N(0, 2 / n_in).
         Biases start at zero. Draws are made in float64 so that float32 models start from the
-        same numbers, rounded.
+        same numbers, rounded. The draws are the plain Dense's own, so both start alike.
         """
-        shape = (self.n_in, self.n_out)
-        if self.init == "he":
-            W[...] = rng.normal(0.0, np.sqrt(2.0 / self.n_in), shape)
-        else:
-            r = np.sqrt(6.0 / (self.n_in + self.n_out))
-            W[...] = rng.uniform(-r, r, shape)
-        b[...] = 0.0
+        reference.Dense.initialize(self, rng, W, b)
 
     def _make(self, k, x):
         self._key = k, x.shape, x.dtype
