@@ -71,6 +71,9 @@ def build_parser():
     sweep.add_argument("--overwrite", action="store_true",
                        help="replace --out if it holds files already")
     sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sweep.add_argument("--plot", action="store_true",
+                       help="at the end, draw the sweep into DIR/plots as 'backproplab plot' does")
+    _add_plot(commands)
 
     report = commands.add_parser(
         "report", help="run the whole lab and write report.md and report.html",
@@ -99,6 +102,31 @@ def build_parser():
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help="show a traceback for every error")
     return parser
+
+
+def _add_plot(commands):
+    """plot: a sweep's folder drawn as the report draws its experiments."""
+    plot = commands.add_parser(
+        "plot", help="draw a sweep's results: curves over seeds and the table per setting",
+        description="Draw what 'backproplab sweep' wrote to SWEEP_DIR (results.csv and\n"
+                    "curves.npz) as the report draws its experiments: for each data set, the loss\n"
+                    "and the training accuracy over seeds (the median and the 10–90% band of\n"
+                    "every setting, × where a run diverged) as PNG, and the table per setting\n"
+                    "(the settings that vary across the sweep, seeds pooled) in summary.md.",
+        epilog="examples:\n  backproplab plot runs/lr                 # into runs/lr/plots\n"
+               "  backproplab plot runs/lr --out lr-figures\n"
+               "  backproplab sweep lr.toml --out runs/lr --plot   # the same, after the sweep\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plot.add_argument("sweep_dir", metavar="SWEEP_DIR", help="a sweep's --out folder")
+    plot.add_argument("--out", metavar="DIR",
+                      help="output folder (default: SWEEP_DIR/plots); one holding an earlier "
+                           "plot is replaced")
+    plot.add_argument("--max-memory", metavar="SIZE",
+                      help="refuse curves.npz if its curves need more (default: 4G)")
+    plot.add_argument("--overwrite", action="store_true",
+                      help="replace --out even if it holds files other than a plot")
+    plot.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
 def _add_learning_tools(commands):

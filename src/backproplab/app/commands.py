@@ -1,6 +1,6 @@
 """What each command does with its parsed options: the bodies behind ``backproplab train``,
-``sweep``, ``report``, ``gradcheck`` and ``explain``. The command line (:mod:`.cli`) imports
-this module only once it knows which command runs, so ``--help`` stays light."""
+``sweep``, ``plot``, ``report``, ``gradcheck`` and ``explain``. The command line (:mod:`.cli`)
+imports this module only once it knows which command runs, so ``--help`` stays light."""
 
 import os
 import sys
@@ -9,12 +9,13 @@ from dataclasses import fields
 
 from ..errors import BackproplabError
 from ..files import write_text
-from . import budget, explain, gradcheck, report, sweep
+from . import budget, explain, gradcheck, plot, report, sweep
 from .budget import parse_size
 from .config import TrainConfig
 from .edge import signals_deferred
 from .factory import resume_config
 from .outputs import check_out, run_folder
+from .sweep import results as sweep_results
 from .train import train_run
 
 
@@ -63,7 +64,27 @@ def run_sweep(args):
         print(sweep.format_summary(keys, rows))
         print(f"{len(configs)} networks in {time.perf_counter() - started:.1f} s; "
               f"results written to {args.out}")
+    if args.plot:
+        _draw(result, os.path.join(out, "plots"), args.out, args.quiet)
     return 0
+
+
+def run_plot(args):
+    result = sweep_results.read(args.sweep_dir, parse_size(args.max_memory))
+    where = args.out or os.path.join(args.sweep_dir, "plots")
+    _draw(result, where, args.sweep_dir, args.quiet, args.overwrite)
+    return 0
+
+
+def _draw(result, where, source, quiet, overwrite=False):
+    """A sweep's figures and summary.md, into the folder ``where`` (replacing an earlier
+    plot's) as one whole."""
+    out = check_out(where, overwrite, replaceable=lambda d: os.path.isfile(
+        os.path.join(d, plot.SUMMARY)))
+    with run_folder(out) as folder:
+        paths = plot.draw(result, folder, source)
+    if not quiet:
+        print(f"{len(paths) - 1} figures and {plot.SUMMARY} written to {where}")
 
 
 def run_report(args):
@@ -118,5 +139,5 @@ def _write(text, path):
         raise BackproplabError(f"--out {path}: cannot write it ({e.strerror})") from None
 
 
-COMMANDS = {"train": run_train, "sweep": run_sweep, "report": run_report,
+COMMANDS = {"train": run_train, "sweep": run_sweep, "plot": run_plot, "report": run_report,
             "gradcheck": run_gradcheck, "explain": run_explain}

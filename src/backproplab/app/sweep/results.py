@@ -1,13 +1,18 @@
 """What a sweep gives: every network's configuration, metrics and curves (SweepResult), the
-files they are written to (results.csv, curves.npz), and their summary per setting."""
+files they are written to (results.csv, curves.npz) and read back from, and their summary per
+setting."""
 
 import os
-from dataclasses import dataclass
+import types
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ...files import atomic_open, write_csv
-from ..config import CONFIG_KEYS
+from ...errors import BackproplabError
+from ...files import atomic_open, read_text_capped, write_csv
+from ...limits import DEFAULT_MAX_MEMORY, MAX_TEXT_FILE
+from ...models.npzfile import Npz
+from ..config import CONFIG_KEYS, TrainConfig
 
 
 @dataclass
@@ -60,6 +65,96 @@ def write(result, out):
         np.savez_compressed(f, loss=result.loss, accuracy=result.accuracy)
 
 
+def read(folder, max_bytes=None):
+    """The SweepResult that :func:`write` left in ``folder``, every row checked: its settings
+    as a TrainConfig would take them, its metrics by type, its curves of one row per network
+    and one column per epoch of the longest run (at most ``max_bytes``, default 4 GiB)."""
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        raise BackproplabError(f"{folder}: no such folder; give the --out of a sweep")
+    path = os.path.join(folder, "results.csv")
+    if not os.path.lexists(path):
+        raise BackproplabError(f"{folder}: holds no results.csv; give the --out of a sweep")
+    lines = read_text_capped(path, MAX_TEXT_FILE, "results file").splitlines()
+    header = lines[0].split(",") if lines else []
+    missing = [c for c in RESULT_COLUMNS if c not in header and c != "status"]  # status: since
+    if missing:  # the sweeps that can be interrupted; older files have none
+        raise BackproplabError(f"{path}: not a sweep's results.csv (no column "
+                               f"{', '.join(missing[:3])}{', …' if len(missing) > 3 else ''})")
+    configs, metrics = [], []
+    for number, line in enumerate(lines[1:], start=2):
+        cells = line.split(",")
+        if len(cells) != len(header):
+            raise BackproplabError(f"{path}: line {number} has {len(cells)} cells, the header "
+                                   f"{len(header)}")
+        row = dict(zip(header, cells))
+        try:
+            cfg = TrainConfig(**{k: _CELLS[k](row[k]) for k in CONFIG_KEYS}).check()
+            metric = {k: _METRICS[k](row.get(k, "")) for k in _METRICS}
+            if metric["status"] not in (None, *STATUSES):
+                raise ValueError(f"status {metric['status'][:40]!r} is not one of "
+                                 f"{', '.join(STATUSES)}")
+        except (ValueError, BackproplabError) as e:
+            raise BackproplabError(f"{path}: line {number}: {e}") from None
+        configs.append(cfg)
+        metrics.append(metric)
+    if not configs:
+        raise BackproplabError(f"{path}: holds no networks")
+    loss, accuracy = _curves(os.path.join(folder, "curves.npz"), len(configs),
+                             max(c.epochs for c in configs), max_bytes or DEFAULT_MAX_MEMORY)
+    return SweepResult(configs, metrics, loss, accuracy)
+
+
+def _curves(path, networks, epochs, max_bytes):
+    """curves.npz's loss and accuracy, each (networks, epochs) of floats: the files must be of
+    one sweep."""
+    with Npz(path, ("loss", "accuracy").__contains__, "curves file", max_bytes) as npz:
+        if set(npz.members) != {"loss", "accuracy"}:
+            npz.fail("a sweep's curves file holds loss and accuracy")
+        for name, m in npz.members.items():
+            if m.dtype.kind != "f" or len(m.shape) != 2:
+                npz.fail(f"its {name} is {m.dtype} of shape {m.shape}, not a table of floats")
+            if m.shape != (networks, epochs):
+                npz.fail(f"its {name} holds {m.shape[0]} networks' curves over {m.shape[1]} "
+                         f"epochs, but results.csv has {networks} networks, the longest of "
+                         f"{epochs} epochs: the two files are not of one sweep")
+        return (np.asarray(npz.read("loss"), dtype=float),
+                np.asarray(npz.read("accuracy"), dtype=float))
+
+
+def _cell(kind, name, optional=True):
+    """How a results.csv cell of this kind reads back ('' is None, as :func:`write` wrote
+    it); a ValueError names the column."""
+    def read(text):
+        if text == "":
+            if optional:
+                return None
+            raise ValueError(f"{name} is empty")
+        try:
+            if kind is bool:
+                return {"true": True, "false": False}[text]
+            if kind is list:  # hidden's sizes and the activations were joined with '-'
+                return [int(x) for x in text.split("-")] if name == "hidden" else text.split("-")
+            return kind(text)
+        except (KeyError, ValueError):
+            what = {list: "list of layer sizes such as 4-4", bool: "true or false",
+                    int: "whole number"}.get(kind, kind.__name__)
+            raise ValueError(f"{name} {text[:40]!r} is not a {what}") from None
+    return read
+
+
+def _setting_cell(f):
+    kinds = [t for t in (f.type.__args__ if isinstance(f.type, types.UnionType) else [f.type])
+             if t is not type(None)]
+    return _cell(kinds[0], f.name, optional=type(None) in getattr(f.type, "__args__", ()))
+
+
+_CELLS = {f.name: _setting_cell(f) for f in fields(TrainConfig) if f.name in CONFIG_KEYS}
+_METRICS = {k: _cell(kind, k) for k, kind in (
+    ("final_loss", float), ("final_accuracy", float), ("epochs_run", int), ("epoch_100", int),
+    ("diverged", bool), ("diverged_epoch", int), ("test_accuracy", float), ("status", str))}
+
+
 def statistics(metrics):
     """What the summaries report for a group of networks (their metrics from train_group):
     how many, final accuracy mean and std, how many solved (100% at the end), the median
@@ -82,12 +177,17 @@ def summary(result, keys=None):
     """Per setting (all keys that vary, but the seed): its :func:`statistics`."""
     rows = list(result.rows())
     if keys is None:
-        keys = [k for k in CONFIG_KEYS if k not in ("seed", "data_seed")
-                and len({_hashable(r[k]) for r in rows}) > 1]
+        keys = varying(rows)
     groups = {}
     for r in rows:
         groups.setdefault(tuple(_hashable(r[k]) for k in keys), []).append(r)
     return keys, [{**dict(zip(keys, key)), **statistics(rs)} for key, rs in groups.items()]
+
+
+def varying(rows):
+    """The settings that differ between the networks of these rows, but the seeds."""
+    return [k for k in CONFIG_KEYS if k not in ("seed", "data_seed")
+            and len({_hashable(r[k]) for r in rows}) > 1]
 
 
 def _hashable(v):
