@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-record clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,15 @@ lint: $(DEV_STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
+# bench writes benchmarks/results/latest.json (git-ignored); bench-record rewrites the committed
+# benchmarks/results.json, for a run meant to be the record
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/run.py
+
+bench-record: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run.py --record
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis

@@ -1,13 +1,22 @@
-"""What a run found: the targets judged PASS or FAIL, the tables printed, results.json written.
+"""What a run found: the targets judged PASS or FAIL, the tables printed, the JSON written.
 
 Everything here reads the records the other modules made (workers.measure_frameworks,
 cli_costs, digits.measure) and measures nothing itself.
+
+Where the JSON goes: an ordinary run (``make bench``) writes ``results/latest.json``, which git
+ignores, so measuring never changes the repository; ``--record`` (``make bench-record``) writes
+``results.json``, the committed record of a real run.
 """
 
 import json
 import os
+from pathlib import Path
 
 import workloads as wl
+
+HERE = Path(__file__).resolve().parent
+RECORD = HERE / "results.json"  # tracked: rewritten only when a run is meant to be the record
+LATEST = HERE / "results" / "latest.json"  # git-ignored: every other run's results
 
 TARGETS = {"faster_than_eager": 5.0, "stack_vs_single": 15.0, "stack_vs_eager": 100.0,
            "memory_mb": 300.0, "startup_s": 0.5, "report_s": 60.0}
@@ -170,8 +179,15 @@ def describe_workloads(floors):
                      "floor_s": floors[w.name]} for w in wl.WORKLOADS}
 
 
+def destination(record=False):
+    """Where a run's JSON goes: the tracked record if asked for, else the ignored latest."""
+    return RECORD if record else LATEST
+
+
 def write_json(path, data):
-    """Write ``data`` as JSON atomically: a temporary file beside ``path``, then os.replace."""
+    """Write ``data`` as JSON atomically: a temporary file beside ``path`` (its folder made if
+    need be), then os.replace."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=1, default=str)

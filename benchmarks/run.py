@@ -1,12 +1,14 @@
 """backproplab's benchmark: training speed against PyTorch and scikit-learn, and the CLI's costs.
 
     make bench                     # installs .[bench] into .venv, then runs this
-    .venv/bin/python benchmarks/run.py
+    make bench-record              # the same, kept as the record: benchmarks/results.json
+    .venv/bin/python benchmarks/run.py [--record]
 
 Measures, on this machine, in one run: the steady-state time per epoch of six workloads in
 backproplab, PyTorch eager, torch.compile and scikit-learn, the compute floor of each workload,
 the peak memory and start-up time of the ``backproplab`` command and the wall time of
-``backproplab report``. Prints the tables and the targets (PASS/FAIL) and writes
+``backproplab report``. Prints the tables and the targets (PASS/FAIL) and writes them as JSON
+to ``benchmarks/results/latest.json`` (git-ignored), or with ``--record`` to the committed
 ``benchmarks/results.json``.
 
 This script is the driver; the parts are, in the order it runs them:
@@ -21,7 +23,7 @@ This script is the driver; the parts are, in the order it runs them:
 - cli_costs.py: the peak memory, start-up time and ``report`` wall time of the command;
 - digits.py (which also runs on its own): the default CNN on the handwritten digits reaches at
   least 97% test accuracy in at most 60 s of training;
-- results.py: the targets (PASS/FAIL), the tables, and ``results.json``.
+- results.py: the targets (PASS/FAIL), the tables, and where the JSON goes.
 """
 
 import argparse
@@ -30,7 +32,6 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import cli_costs  # the modules beside this script: sys.path[0] when it is run
 import digits as digits_target
@@ -40,13 +41,13 @@ import workers
 import workloads as wl
 from machine import say
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results.json"
-
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", metavar="NAME", help=argparse.SUPPRESS)  # a worker
+    parser.add_argument("--record", action="store_true",
+                        help="write the committed record, benchmarks/results.json (default: "
+                             "benchmarks/results/latest.json, which git ignores)")
     args = parser.parse_args(argv)
     removed = machine.without_pinned_kernel()
     if args.serve:
@@ -93,8 +94,9 @@ def main(argv=None):
         "frameworks": records, "targets": targets, "peak_memory": memory,
         "startup": startup, "report": report, "digits": digits, "table": text,
     }
-    results.write_json(RESULTS, record)
-    say(f"results written to {RESULTS} in {time.perf_counter() - t0:.0f} s")
+    path = results.destination(args.record)
+    results.write_json(path, record)
+    say(f"results written to {path} in {time.perf_counter() - t0:.0f} s")
     return 0
 
 
