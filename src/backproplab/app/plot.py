@@ -107,8 +107,8 @@ def _overview(result, rows, keys, n_data):
     seeds = sorted({r["seed"] for r in rows})
     fixed = [k for k in CONFIG_KEYS if k not in (*keys, "seed", "data_seed")
              and rows[0][k] is not None]  # unset: the default, which needs no saying
-    text = (f"{len(rows)} networks on {n_data} data set{'s' if n_data > 1 else ''}, "
-            f"{_seeds(seeds)} pooled in each setting. "
+    text = (f"{_count(len(rows), 'network')} on {_count(n_data, 'data set')}, {_seeds(seeds)}"
+            + (", pooled in each setting. " if len(seeds) > 1 else ". ")
             + (f"Varied: {', '.join(k.replace('_', '-') for k in keys)}. " if keys else "")
             + "The same for every network: "
             + ", ".join(_phrase(k, rows[0][k]) for k in fixed) + ".")
@@ -117,6 +117,10 @@ def _overview(result, rows, keys, n_data):
         text += (f" The sweep was interrupted: {cut} of the networks did not finish; they count "
                  "as unsolved, and the mean final accuracy is over those that did.")
     return text
+
+
+def _count(n, thing):
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def _seeds(seeds):
