@@ -138,6 +138,84 @@ def test_boundary_animation_needs_frames(tmp_path):
     assert_only(tmp_path)
 
 
+def gif_frames(path):
+    """Every frame of a GIF, as RGB arrays (n, height, width, 3) of ints."""
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as gif:
+        return np.array([np.asarray(f.convert("RGB"), dtype=np.int64)
+                         for f in ImageSequence.Iterator(gif)])
+
+
+def changed_pixels(a, b):
+    """The share of pixels whose colour differs visibly between two frames."""
+    return float(np.mean(np.abs(a - b).sum(axis=-1) > 30))
+
+
+def test_the_reports_training_gif_starts_untrained_and_moves_with_the_boundary(tmp_path):
+    """The report's recorder on a real XOR run that escapes its plateau: frame 0 is the
+    network before any update, and the GIF's frames change where the boundary moved and
+    only there — not the finished boundary under a changing title."""
+    import io
+
+    from backproplab.app.config import TrainConfig
+    from backproplab.app.factory import build_model
+    from backproplab.app.report.results import _animation_caption, _frame_recorder
+    from backproplab.app.train import train_run
+
+    cfg = TrainConfig(data="xor", epochs=4000).check()
+    hook, frames = _frame_recorder(cfg, count=12)
+    run = train_run(cfg, out=tmp_path / "run", plots=False, stdout=io.StringIO(),
+                    on_progress=hook)
+    shown = frames(run)
+    titles = animation.boundary_animation(shown, run.x, run.y, tmp_path / "training.gif")
+    epochs = [frame[0] for frame in shown]
+    assert len(epochs) == 12 and epochs[0] == 0 and epochs[-1] == 4000
+    assert epochs == sorted(set(epochs))
+    assert titles[0].startswith("epoch 0 — ") and titles[-1].startswith("epoch 4000 — ")
+    # frame 0 is the untrained network: its probabilities and the loss training saw first
+    _, _, grid = grid_over(run.x, steps=60)
+    untrained = build_model(cfg, 2).predict_proba(grid)[:, 0]
+    np.testing.assert_array_equal(shown[0][5].ravel(), untrained)
+    assert shown[0][1] == run.history.loss[0] and shown[-1][1] == run.history.final_loss
+    caption = _animation_caption(shown)
+    assert f"the epochs shown are {', '.join(map(str, epochs))}." in caption
+    flat = [frame[0] for frame in shown if not animation.has_boundary(frame[5])]
+    assert 2 <= len(flat) < len(shown) and flat == epochs[:len(flat)]  # the plateau comes first
+    assert f"In {len(flat)} of the frames (epochs 0 to {flat[-1]}) the network puts" in caption
+
+    pixels = gif_frames(tmp_path / "training.gif")
+    assert len(pixels) == len(shown)
+    first, last = shown[0][5], shown[-1][5]
+    assert np.mean((first >= 0.5) != (last >= 0.5)) > 0.2  # the boundary moved a long way
+    assert changed_pixels(pixels[0], pixels[-1]) > 0.2  # and the GIF shows it
+    # between two frames: the most the probabilities moved, and the pixels that changed
+    moved = [np.abs(a[5] - b[5]).max() for a, b in zip(shown, shown[1:])]
+    changed = [changed_pixels(a, b) for a, b in zip(pixels, pixels[1:])]
+    most, least = int(np.argmax(moved)), int(np.argmin(moved))
+    assert moved[least] < 0.01 < 0.1 < moved[most]  # a plateau and an escape both shown
+    assert changed[most] > 0.05 and changed[least] < 0.02
+
+
+def test_frame_epochs_are_dense_where_the_loss_moves_and_keep_the_ends():
+    epochs = np.arange(0, 1001, 10)
+    loss = np.full(1001, 0.25)
+    loss[500:600] = np.linspace(0.25, 0.0, 100)  # a plateau, then a fast escape
+    loss[600:] = 0.0
+    chosen = animation.frame_epochs(epochs, loss, count=20)
+    assert len(chosen) == 20 and chosen[0] == 0 and chosen[-1] == 1000
+    assert chosen == sorted(set(chosen)) and set(chosen) <= set(epochs.tolist())
+    escape = [e for e in chosen if 500 <= e <= 600]
+    plateau = [e for e in chosen if 0 < e < 500]
+    assert len(escape) >= 8 and len(plateau) >= 4  # a tenth of the epochs, half the frames
+    # a loss that never moves: time alone, on a log scale (early epochs closer together)
+    flat = animation.frame_epochs(epochs, np.full(1001, 0.25), count=8)
+    assert flat[0] == 0 and flat[-1] == 1000 and np.all(np.diff(flat, 2) > 0)  # gaps grow
+    # fewer recorded epochs than frames: all of them; a diverged run's NaN: no error
+    assert animation.frame_epochs([0, 5, 9], loss[:10], count=40) == [0, 5, 9]
+    assert animation.frame_epochs([0, 5, 9], [0.3, np.nan, np.inf] + [np.nan] * 7, 2) == [0, 9]
+
+
 # --- band_plot ------------------------------------------------------------------------------
 
 

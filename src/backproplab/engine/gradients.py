@@ -194,7 +194,7 @@ def trained_losses(x, y, loss=None):
 
 def loss_and_backprop(net, loss_fn, x, y):
     """One forward and backward pass: each network's loss (k,) and a copy of the gradients."""
-    L = loss_fn.forward(net.forward(x), y)
+    L = loss_fn.forward(net._forward(x), y)  # the loss reads the output at once: no copy
     net.zero_grad()
     net.backward(loss_fn.backward())
     return L, net.grads.copy()
@@ -207,10 +207,10 @@ def gradient_errors(net, loss_fn, x, y, h=H, per_network=False):
     one data set per network (a leading axis of k)."""
     L, analytic = loss_and_backprop(net, loss_fn, x, y)
 
-    def losses(stack, index):
+    def losses(stack, index):  # one pass per chunk of columns, read at once: no copy
         if per_network:
-            return loss_fn.forward(stack.forward(x[index]), y[index])
-        return loss_fn.forward(stack.forward(x), y)
+            return loss_fn.forward(stack._forward(x[index]), y[index])
+        return loss_fn.forward(stack._forward(x), y)
 
     chunk = columns_per_pass(net, x[0] if per_network else x)
     return {a.name: a.max_rel for a in check_arrays(net, losses, L, analytic, h, chunk=chunk)}

@@ -20,9 +20,10 @@ class Sequential:
     """Layers run in order, for a stack of k networks of the same shape.
 
     forward: x (n, n_in) or (k, n, n_in) → output (k, n, n_out) — or images (n, C, H, W) or
-    (k, n, C, H, W) when the first layer takes images.  backward: the chain rule, layer by layer
-    from the top, each layer adding its parameters' gradients into ``grads``; it stops at the
-    lowest layer with parameters, since nothing below it has any to learn.
+    (k, n, C, H, W) when the first layer takes images — a new array each call, the caller's to
+    keep.  backward: the chain rule, layer by layer from the top, each layer adding its
+    parameters' gradients into ``grads``; it stops at the lowest layer with parameters, since
+    nothing below it has any to learn.
 
     Any layer that keeps the contract of :mod:`backproplab.nn.layer` may be used — forward and
     backward, and for one with parameters param_shapes, bind and initialize — whatever its
@@ -126,8 +127,13 @@ class Sequential:
             self.train_mode(was)
 
     def forward(self, x):
-        """The output of every network, (k, n, n_out). Layers reuse their arrays, so the result
-        is valid until the next forward pass (copy it to keep it)."""
+        """The output of every network, (k, n, n_out): a new array, the caller's to keep."""
+        return self._forward(x).copy()
+
+    def _forward(self, x):
+        """The forward pass itself, for the engine: what it returns is the last layer's own
+        array, which the next pass overwrites (the fast layers reuse their buffers, see
+        ``docs/performance.md``). The trainer reads it at once, so it copies nothing."""
         for layer in self.layers:
             x = layer.forward(x)
         return x

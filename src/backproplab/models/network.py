@@ -57,16 +57,19 @@ class Network(Sequential):
         )
 
     def decision_function(self, x):
-        """The output unit's pre-activation z: (n, n_out), or (k, n, n_out) for a stack."""
+        """The output unit's pre-activation z: (n, n_out), or (k, n, n_out) for a stack; a new
+        array, like every array the prediction methods return."""
         x = self.check_inputs(x)
         with np.errstate(all="ignore"), self.evaluating():
-            return self._squeeze(self.forward(x).copy())
+            return self._squeeze(self.forward(x))
 
     def predict_proba(self, x):
         """The output after its nonlinearity: P(label = 1), (n, 1), for a sigmoid output; the
         K class probabilities, (n, K), for a softmax output; a leading k axis for a stack."""
         x = self.check_inputs(x)
         with np.errstate(all="ignore"), self.evaluating():
+            # forward's z is a new array, and so is what a new output unit makes of it (a
+            # linear output, "none", returns z itself)
             return self._squeeze(get_output(self.output).forward(self.forward(x)))
 
     def hidden_activations(self, x, m=None):

@@ -7,12 +7,11 @@ import os
 
 import numpy as np
 
-from ...data import datasets
 from ...figures import animation, network, plotting
 from ...figures.units import activation_range
-from ...nn.losses import get_output
 from .. import explain
 from ..config import TrainConfig
+from ..factory import build_model
 from ..train import train_run
 from .prose import DATA_TITLES, _num
 from .settings import QUICK
@@ -31,7 +30,7 @@ def _results(doc, out, quick, steps):
         if quick:
             cfg.epochs = cfg.epochs // QUICK["epochs"]
         folder = os.path.join(out, "results", data)
-        frames, hook = _frame_recorder(cfg) if data == "xor" else (None, None)
+        hook, frames = _frame_recorder(cfg) if data == "xor" else (None, None)
         printed = io.StringIO()
         run = runs[data] = train_run(cfg, out=folder, log_every=max(1, cfg.epochs // 10),
                                      stdout=printed, stderr=printed, on_progress=hook)
@@ -67,10 +66,9 @@ def _results(doc, out, quick, steps):
                    f"The trained network ({data}): units per layer, each weight drawn by sign "
                    "(blue positive, red negative) and size.")
         if frames:
-            animation.boundary_animation(frames, run.x, run.y, os.path.join(folder, "training.gif"))
-            doc.figure(f"{rel}/training.gif",
-                       f"The decision boundary as training proceeds on XOR ({len(frames)} "
-                       f"frames, epoch 0 to {frames[-1][0]}).")
+            shown = frames(run)
+            animation.boundary_animation(shown, run.x, run.y, os.path.join(folder, "training.gif"))
+            doc.figure(f"{rel}/training.gif", _animation_caption(shown))
         steps.done()
     _hidden_units(doc, out, runs)
 
@@ -126,20 +124,57 @@ def _explained_step(doc):
     explain.document(explain.one_step(cfg, samples=2), doc, level=3)
 
 
+def _animation_caption(frames):
+    """What the GIF shows, from its frames: the epochs, and those with no boundary drawn."""
+    epochs = [frame[0] for frame in frames]
+    caption = (f"The decision boundary as training proceeds on XOR, in {len(frames)} frames from "
+               f"the network before its first update (epoch 0) to the trained one (epoch "
+               f"{epochs[-1]}). The frames are spaced half by the change of the loss and half "
+               "by time on a log scale: dense where the loss falls fast, and some on any "
+               "plateau. Each frame's title gives its epoch; the epochs shown are "
+               f"{', '.join(map(str, epochs))}.")
+    flat = [i for i, frame in enumerate(frames) if not animation.has_boundary(frame[5])]
+    if flat:
+        runs = []  # consecutive frames as one stretch: "epochs 0 to 2400"
+        for i in flat:
+            if runs and runs[-1][1] == i - 1:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i])
+        where = ", ".join(f"epoch {epochs[a]}" if a == b else f"epochs {epochs[a]} to {epochs[b]}"
+                          for a, b in runs)
+        which = "every frame" if len(flat) == len(frames) else f"{len(flat)} of the frames"
+        caption += (f" In {which} ({where}) the network puts the whole plane in one class, so "
+                    "no boundary is drawn.")
+    return caption
+
+
 def _frame_recorder(cfg, count=40):
-    """A training hook that keeps ``count`` snapshots of the predicted probability on a grid."""
-    x, _ = datasets.load(cfg.data, n=cfg.n, noise=cfg.noise, seed=cfg.seed)
-    xx, yy, grid = plotting.grid_over(x, steps=60)
-    every = max(1, cfg.epochs // count)
-    frames = []
-    output = get_output(cfg.output)
+    """(hook, frames) for the animation of one run of ``cfg``. The training hook keeps the
+    weights at each epoch it is called (a few dozen numbers); after the run, ``frames(run)``
+    picks ``count`` of those epochs (:func:`~backproplab.figures.animation.frame_epochs`), the
+    first being epoch 0, the network before its first update, and returns for each ``(epoch,
+    loss, accuracy, xx, yy, proba)``: loss and accuracy after that many epochs, and the
+    predicted probability on a grid over the data."""
+    weights = {}
 
     def hook(p):
-        if p.epochs % every == 0 or p.epochs == cfg.epochs:
-            z = p.model.forward(grid)[0, :, 0]
-            i = p.epochs - 1
-            loss = p.loss[i, 0] if p.epochs else np.nan
-            acc = p.accuracy[i, 0] if p.epochs else np.nan
-            frames.append((p.epochs, loss, acc, xx, yy, output.forward(z).reshape(xx.shape)))
+        weights[p.epochs] = p.model.params[0].copy()  # the weights after p.epochs updates
 
-    return frames, hook
+    def frames(run):
+        h = run.history
+        weights[0] = build_model(cfg, run.x.shape[1]).params[0]  # where this run started
+        weights[h.epochs_run] = run.net.params[0].copy()
+        loss = np.append(h.loss, h.final_loss)  # loss[e]: after e epochs, e = 0 … epochs_run
+        accuracy = np.append(h.accuracy, h.final_accuracy)
+        net = run.net.select([0])  # a copy to load each frame's weights into
+        xx, yy, grid = plotting.grid_over(run.x, steps=60)
+        out = []
+        recorded = sorted(e for e in weights if e <= h.epochs_run)
+        for e in animation.frame_epochs(recorded, loss, count):
+            net.params[0] = weights[e]
+            proba = net.predict_proba(grid)[:, 0].reshape(xx.shape)
+            out.append((e, loss[e], accuracy[e], xx, yy, proba))
+        return out
+
+    return hook, frames
