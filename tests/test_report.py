@@ -3,6 +3,7 @@
 import html
 import os
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from backproplab import MLP
 from backproplab.app import report
 from backproplab.data import datasets
+from backproplab.errors import BackproplabError
 
 SECTIONS = ["## Results", "### The linear data", "### The XOR data",
             "### Inside the hidden units",
@@ -305,8 +307,6 @@ def test_gradient_norm_records_keep_their_spacing_through_a_slice():
 
 
 def test_hidden_units_paragraphs_follow_the_facts(tmp_path, monkeypatch):
-    from types import SimpleNamespace
-
     from backproplab.app.document import Document
     from backproplab.app.report import results
 
@@ -341,3 +341,59 @@ def test_the_explained_step_is_explain_s_own(quick_report):
         assert block in md and f"<pre><code>{html.escape(block)}</code></pre>" in page
     assert f"L: {step.loss_before:.6f} → {step.loss_after:.6f}" in md
     assert step.loss_after < step.loss_before
+
+
+def test_quick_report_says_so_first_and_runs_the_results_in_full(quick_report):
+    import json
+
+    from backproplab.app.config import TrainConfig
+
+    md = (quick_report / "report.md").read_text()
+    assert "**A quick report** (`--quick`)" in md[:md.index("## Results")]
+    for data in ("linear", "xor"):
+        metrics = json.loads((quick_report / "results" / data / "metrics.json").read_text())
+        assert metrics["epochs_run"] == TrainConfig(data=data).check().epochs
+        assert metrics["train_accuracy"] == 1.0  # the lab's network works, even in a quick run
+
+
+def test_a_misnamed_experiment_file_is_an_error(cli, tmp_path):
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp" / "learning_rate.toml").write_text('lr = [0.5]\nseeds = 2\n')
+    (tmp_path / "exp" / "notes.txt").write_text("not an experiment: ignored")
+    status, _, err = cli("report", "--out", tmp_path / "r", "--experiments", tmp_path / "exp",
+                         "--quick")
+    assert status == 2
+    assert "learning_rate.toml: not one of the report's experiments" in err
+    assert all(name in err for name, _, _ in report.EXPERIMENTS)
+    assert not (tmp_path / "r" / "report.md").exists()
+
+
+def test_a_new_experiment_gets_a_section_of_its_own(tmp_path):
+    from backproplab.app import sweep
+    from backproplab.app.document import Document
+    from backproplab.app.report.discussion import _discussion
+
+    text = ('# a new experiment\ntitle = "Batch sizes"  # the heading\ndata = ["xor"]\n'
+            'batch_size = [7, 21]\nseeds = 2\nepochs = 30\n')
+    (tmp_path / "batch_sizes.toml").write_text(text)
+    exps = report.load_experiments(str(tmp_path))
+    assert list(exps)[-1] == "batch_sizes" and exps["batch_sizes"][1] == text
+    name, title, keys = report.sections(exps)[-1]
+    assert (name, title, keys) == ("batch_sizes", "i. Batch sizes", ["batch_size"])
+    configs = exps["batch_sizes"][2]
+    assert [(c.batch_size, c.seed) for c in configs] == [(7, 0), (7, 1), (21, 0), (21, 1)]
+    result = sweep.run(configs, jobs=1, progress=False)
+    doc = Document("t")
+    (tmp_path / "figures").mkdir()
+    _discussion(doc, str(tmp_path), name, title, keys, result, configs,
+                SimpleNamespace(done=lambda: None))
+    md = doc.markdown()
+    assert "### i. Batch sizes" in md and "![Batch sizes" in md
+    assert (tmp_path / "figures" / "batch_sizes.png").stat().st_size > 1000
+    assert "| batch_size 7 | 2 |" in md and "| batch_size 21 | 2 |" in md
+    assert re.search(r"On the XOR data \(the lab's 21 points\), .*batch_size 7.*batch_size 21", md)
+    assert "whose mean final accuracy was 52.4% for both" in md
+    # a title that is not at the top level is no title: the file is then misnamed
+    (tmp_path / "batch_sizes.toml").write_text('seeds = 2\n[[grid]]\ntitle = "x"\nlr = 1.0\n')
+    with pytest.raises(BackproplabError, match="not one of the report's experiments"):
+        report.load_experiments(str(tmp_path))

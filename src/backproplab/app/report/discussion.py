@@ -124,7 +124,9 @@ def _vanishing(doc, out, result, tables, configs):
             "On its way down to the first layer, the gradient is multiplied at every sigmoid "
             "layer by σ′ ≤ 0.25 (at most 0.25⁶ ≈ 1/4096 through six), while relu passes it "
             "unchanged where a unit is active and tanh′ reaches 1; where the first layer's "
-            "gradient is orders of magnitude smaller, the early layers barely learn.")
+            "gradient is orders of magnitude smaller, the early layers barely learn. A gradient "
+            "also shrinks once a network has learned (its loss near zero), so read these "
+            "numbers beside the loss curves below.")
 
 
 def _name(row):

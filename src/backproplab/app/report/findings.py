@@ -4,10 +4,12 @@ one. Every number comes from the loss, accuracy and gradient-norm curves the swe
 
 import numpy as np
 
+from ..factory import load_data
 from . import words
 from .prose import DATA_TITLES
 
-PLATEAU = 0.9  # a run has left the starting plateau once its loss is below 0.9 × its first loss
+# a run has left the plateau once its loss is below 0.9 × the loss of the best constant output
+PLATEAU = 0.9
 
 
 def budgets(result, rows):
@@ -62,14 +64,14 @@ def wider_fails(result, data, rows, every):
                 f"{DATA_TITLES.get(data, data)}: ")
         if stuck:
             text += (f"in {words.some_of(stuck, r['networks'])} its loss never left the "
-                     f"plateau it starts on (it stayed above {PLATEAU:g} × its first value, "
-                     "where the network gives every point nearly the same output) within "
-                     f"the {r['epochs']} epochs")
+                     f"plateau where the network gives every point the same output (it stayed "
+                     f"above {PLATEAU:g} × that output's loss) within the {r['epochs']} epochs")
             if left:
                 text += (f"; the other {len(left)} left it at a median epoch of "
                          f"{words.epochs(np.median(left))}")
         else:
-            text += (f"its seeds left the plateau they start on at a median epoch of "
+            text += (f"its seeds left the plateau where the network gives every point the same "
+                     f"output at a median epoch of "
                      f"{words.epochs(np.median(left))}")
         text += ("" if not q_left else
                  f", while the seeds of {q['label']} left it at a median epoch of "
@@ -85,16 +87,28 @@ def wider_fails(result, data, rows, every):
 
 
 def _plateau(result, row):
-    """(seeds that never left the starting plateau, epochs at which the others left it)."""
+    """(seeds that never left the plateau, epochs at which the others left it). The plateau
+    is the loss of the best constant output: the variance of the labels for mse, their
+    entropy for bce (for another loss, the run's first loss)."""
     stuck, left = 0, []
     for i in row["index"]:
         loss = result.loss[i]
-        below = np.flatnonzero(loss < PLATEAU * loss[0])
+        below = np.flatnonzero(loss < PLATEAU * _constant_loss(result.configs[i], loss[0]))
         if below.size:
             left.append(int(below[0]))
         else:
             stuck += 1
     return stuck, left
+
+
+def _constant_loss(cfg, first):
+    if cfg.loss not in ("mse", "bce"):
+        return first
+    _, y, _ = load_data(cfg)
+    p = float(np.mean(y))
+    if cfg.loss == "mse":
+        return p * (1 - p)
+    return -(p * np.log(p) + (1 - p) * np.log(1 - p)) if 0 < p < 1 else first
 
 
 def _first_layer(result, row):

@@ -33,8 +33,10 @@ def setting_parts(row, keys):
             text = f"({v} epochs)"
         elif k == "output":
             text = f"output {v}"
-        else:
+        elif k in ("optimizer", "loss", "schedule"):  # their values name themselves
             text = str(v)
+        else:
+            text = f"{k} {'×'.join(map(str, v)) if isinstance(v, list) else v}"
         parts.append((k, text))
     return parts
 
@@ -147,14 +149,20 @@ def describe(data, rows):
         counts = {}
         for r in sorted(part, key=lambda r: -r["solved"]):
             counts.setdefault((r["solved"], r["networks"]), []).append(r)
-        phrases = [f"{_names(rs)} {'solved ' if i == 0 else ''}"
+        phrases = [f"{_names(rs)} solved "
                    f"{words.some_of(k, m) if i == 0 else ('one' if k == 1 else k)}"
                    for i, ((k, m), rs) in enumerate(counts.items())]
         sentences.append("Some seeds only: " + words.listing(phrases) + ".")
     if none:
         accs = words.listing([_pct(r["accuracy_mean"]) for r in none])
-        whose = f"whose mean final accuracy was {accs}" if len(none) == 1 else \
-            f"whose mean final accuracies were {accs}"
+        values = {_pct(r["accuracy_mean"]) for r in none}
+        if len(none) == 1:
+            whose = f"whose mean final accuracy was {accs}"
+        elif len(values) == 1:
+            whose = (f"whose mean final accuracy was {values.pop()} for "
+                     f"{'both' if len(none) == 2 else 'each'}")
+        else:
+            whose = f"whose mean final accuracies were {accs}"
         nobody = words.none_of(n) if same_n else "none of their seeds"
         opening = f"On the {title}, {nobody}" if len(none) == len(rows) else \
             f"{nobody[0].upper()}{nobody[1:]}"
