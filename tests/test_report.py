@@ -3,6 +3,7 @@
 import html
 import os
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from backproplab import MLP
 from backproplab.app import report
 from backproplab.data import datasets
+from backproplab.errors import BackproplabError
 
 SECTIONS = ["## Results", "### The linear data", "### The XOR data",
             "### Inside the hidden units",
@@ -179,62 +181,59 @@ def test_generated_paragraphs_agree_with_their_tables(quick_report):
         assert tables, title
         for data_title, rows in tables.items():
             text = next(p for p in paragraphs if p.startswith(f"On the {data_title},"))
-            for label, seeds, _, solved, _median, diverged in rows:
-                s, n = map(int, solved.split(" ")[0].split("/"))
+            solved = []
+            for label, seeds, _, cell, median, diverged in rows:
+                s, n = map(int, cell.split(" ")[0].split("/"))
                 assert int(seeds) == n
-                if s == n:
-                    head = text.split(" solved all ")[0]
-                    assert label in head, (title, label)
-                elif s == 0:
-                    assert "solved none" in text and label in text.split("solved none")[0]
-                else:
-                    assert f"{label} solved {s} of {n}" in text, (title, label)
+                # each setting is named (grouped names keep every part of the label)
+                for part in label.replace(" (", ", (").split(", "):
+                    assert part in text, (title, label, text)
+                if 0 < s < n:
+                    assert "Some seeds only:" in text and re.search(rf"\b{s}\b|one", text)
                 if int(diverged):
-                    assert f"{label} in {diverged} of {n} seeds" in text
-                else:
-                    assert f"{label} in " not in text.split("Diverged:")[-1] or \
-                        "Diverged:" not in text
+                    count = "all|both" if int(diverged) == n else f"{int(diverged)}|one"
+                    assert re.search(rf"Diverged: ({count}) ", text), text
+                solved.append((s, n, median))
                 checked += 1
-            fastest = re.search(r"the fastest, (.+?), reached 100% in a median of (\S+) epochs",
-                                text) or re.search(r"On the [^,]+\), (.+?) solved all \d+ seeds, "
-                                                   r"reaching 100% in a median of (\S+) epochs",
-                                                   text)
-            full = {r[0]: float(r[4]) for r in rows
-                    if r[3].split(" ")[0].split("/")[0] == r[3].split(" ")[0].split("/")[1]
-                    and r[4] != "—"}
+            full = [int(m) for s, n, m in solved if s == n and m != "—"]
             if full:
-                label, median = fastest.group(1), float(fastest.group(2))
-                assert full[label] == median == min(full.values()), (title, label)
+                assert f"in a median of {min(full)} epoch" in text, (title, text)
+                assert re.search(r"solved (all \w+|both) seeds", text)
             else:
-                assert fastest is None
+                assert "a median of" not in text
+            if all(s == 0 for s, _, _ in solved):
+                assert re.search(r"On the [^,]+\), (none of the \w+|neither) seed", text), text
+            if not any(int(r[5]) for r in rows):
+                assert "Diverged:" not in text
     assert checked >= 2 * 20
 
 
 def test_describe_writes_what_the_rows_say():
     rows = [
-        {"label": "lr 1", "networks": 10, "solved": 10, "median_epochs": 850.0,
+        {"label": "lr 1", "networks": 10, "solved": 10, "median_epochs": 850,
          "accuracy_mean": 1.0, "diverged": 0, "diverged_epochs": []},
-        {"label": "lr 10", "networks": 10, "solved": 10, "median_epochs": 300.0,
+        {"label": "lr 10", "networks": 10, "solved": 10, "median_epochs": 300,
          "accuracy_mean": 1.0, "diverged": 0, "diverged_epochs": []},
-        {"label": "lr 0.1", "networks": 10, "solved": 3, "median_epochs": 2000.0,
+        {"label": "lr 0.1", "networks": 10, "solved": 3, "median_epochs": 2000,
          "accuracy_mean": 0.8, "diverged": 0, "diverged_epochs": []},
         {"label": "lr 100", "networks": 10, "solved": 0, "median_epochs": None,
          "accuracy_mean": 0.5, "diverged": 4, "diverged_epochs": [7, 3, 9, 12]},
     ]
     text = report.describe("xor", rows)
-    assert "lr 1 and lr 10 solved all 10 seeds" in text
+    assert "lr 1 and lr 10 solved all ten seeds" in text
     assert "the fastest, lr 10, reached 100% in a median of 300 epochs" in text
-    assert "lr 0.1 solved 3 of 10" in text
-    assert "lr 100 solved none (mean final accuracy: lr 100 50.0%)" in text
-    assert "lr 100 in 4 of 10 seeds (first at epoch 3)" in text
+    assert "Some seeds only: lr 0.1 solved 3 of the 10 seeds." in text
+    assert ("None of the ten seeds was solved by lr 100, whose mean final accuracy was "
+            "50.0%.") in text
+    assert "Diverged: 4 of the 10 seeds of lr 100, the first at epoch 3." in text
 
 
 def test_describe_one_winner_and_labels():
-    rows = [{"label": "sigmoid", "networks": 4, "solved": 4, "median_epochs": 120.0,
+    rows = [{"label": "sigmoid", "networks": 4, "solved": 4, "median_epochs": 120,
              "accuracy_mean": 1.0, "diverged": 0, "diverged_epochs": []}]
     assert report.describe("linear", rows) == (
-        "On the linear data (100 points), sigmoid solved all 4 seeds, reaching 100% in a median "
-        "of 120 epochs.")
+        "On the linear data (100 points), sigmoid solved all four seeds, reaching 100% in a "
+        "median of 120 epochs.")
     keys = ["activation", "output", "lr"]
     row = {"activation": ["none", "none"], "output": "none", "lr": 0.01}
     assert report.setting_label(row, keys) == "no activations, lr 0.01"
@@ -242,6 +241,7 @@ def test_describe_one_winner_and_labels():
     assert report.setting_label(row, keys) == "sigmoid, lr 1"
     row = {"hidden": [500, 500], "epochs": 50}
     assert report.setting_label(row, ["hidden", "epochs"]) == "500×500 (50 epochs)"
+    assert report.setting_label({"activation": ["none"] * 2}, ["activation"]) == "identity"
 
 
 def test_collapse_is_the_network_without_activations():
@@ -307,8 +307,6 @@ def test_gradient_norm_records_keep_their_spacing_through_a_slice():
 
 
 def test_hidden_units_paragraphs_follow_the_facts(tmp_path, monkeypatch):
-    from types import SimpleNamespace
-
     from backproplab.app.document import Document
     from backproplab.app.report import results
 
@@ -343,3 +341,59 @@ def test_the_explained_step_is_explain_s_own(quick_report):
         assert block in md and f"<pre><code>{html.escape(block)}</code></pre>" in page
     assert f"L: {step.loss_before:.6f} → {step.loss_after:.6f}" in md
     assert step.loss_after < step.loss_before
+
+
+def test_quick_report_says_so_first_and_runs_the_results_in_full(quick_report):
+    import json
+
+    from backproplab.app.config import TrainConfig
+
+    md = (quick_report / "report.md").read_text()
+    assert "**A quick report** (`--quick`)" in md[:md.index("## Results")]
+    for data in ("linear", "xor"):
+        metrics = json.loads((quick_report / "results" / data / "metrics.json").read_text())
+        assert metrics["epochs_run"] == TrainConfig(data=data).check().epochs
+        assert metrics["train_accuracy"] == 1.0  # the lab's network works, even in a quick run
+
+
+def test_a_misnamed_experiment_file_is_an_error(cli, tmp_path):
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp" / "learning_rate.toml").write_text('lr = [0.5]\nseeds = 2\n')
+    (tmp_path / "exp" / "notes.txt").write_text("not an experiment: ignored")
+    status, _, err = cli("report", "--out", tmp_path / "r", "--experiments", tmp_path / "exp",
+                         "--quick")
+    assert status == 2
+    assert "learning_rate.toml: not one of the report's experiments" in err
+    assert all(name in err for name, _, _ in report.EXPERIMENTS)
+    assert not (tmp_path / "r" / "report.md").exists()
+
+
+def test_a_new_experiment_gets_a_section_of_its_own(tmp_path):
+    from backproplab.app import sweep
+    from backproplab.app.document import Document
+    from backproplab.app.report.discussion import _discussion
+
+    text = ('# a new experiment\ntitle = "Batch sizes"  # the heading\ndata = ["xor"]\n'
+            'batch_size = [7, 21]\nseeds = 2\nepochs = 30\n')
+    (tmp_path / "batch_sizes.toml").write_text(text)
+    exps = report.load_experiments(str(tmp_path))
+    assert list(exps)[-1] == "batch_sizes" and exps["batch_sizes"][1] == text
+    name, title, keys = report.sections(exps)[-1]
+    assert (name, title, keys) == ("batch_sizes", "i. Batch sizes", ["batch_size"])
+    configs = exps["batch_sizes"][2]
+    assert [(c.batch_size, c.seed) for c in configs] == [(7, 0), (7, 1), (21, 0), (21, 1)]
+    result = sweep.run(configs, jobs=1, progress=False)
+    doc = Document("t")
+    (tmp_path / "figures").mkdir()
+    _discussion(doc, str(tmp_path), name, title, keys, result, configs,
+                SimpleNamespace(done=lambda: None))
+    md = doc.markdown()
+    assert "### i. Batch sizes" in md and "![Batch sizes" in md
+    assert (tmp_path / "figures" / "batch_sizes.png").stat().st_size > 1000
+    assert "| batch_size 7 | 2 |" in md and "| batch_size 21 | 2 |" in md
+    assert re.search(r"On the XOR data \(the lab's 21 points\), .*batch_size 7.*batch_size 21", md)
+    assert "whose mean final accuracy was 52.4% for both" in md
+    # a title that is not at the top level is no title: the file is then misnamed
+    (tmp_path / "batch_sizes.toml").write_text('seeds = 2\n[[grid]]\ntitle = "x"\nlr = 1.0\n')
+    with pytest.raises(BackproplabError, match="not one of the report's experiments"):
+        report.load_experiments(str(tmp_path))

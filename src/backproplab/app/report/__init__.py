@@ -30,12 +30,12 @@ from .digits import DIGITS_TITLE, QUICK_DIGITS_EPOCHS, _digits, digits_configs
 from .discussion import _discussion, collapse
 from .prose import DATA_TITLES, describe, setting_label, summarise, table_rows
 from .results import _explained_step, _results, best_units
-from .settings import EXPERIMENTS, QUICK, _settings, experiment_file, load_experiments
+from .settings import EXPERIMENTS, QUICK, _settings, experiment_file, load_experiments, sections
 
 __all__ = [
     "DATA_TITLES", "DIGITS_TITLE", "EXPERIMENTS", "QUICK", "QUICK_DIGITS_EPOCHS", "Steps",
     "best_units", "build", "collapse", "describe", "digits_configs", "experiment_file",
-    "load_experiments", "setting_label", "summarise", "table_rows",
+    "load_experiments", "sections", "setting_label", "summarise", "table_rows",
 ]
 
 GRAD_RECORDS = 100  # gradient-norm records per run
@@ -70,13 +70,21 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
     started = time.perf_counter()
     os.makedirs(os.path.join(out, "figures"), exist_ok=True)
     exps = load_experiments(experiments, quick)
+    parts = sections(exps)
     everything = [c for _, _, configs in exps.values() for c in configs]
-    steps = Steps(total=len(everything) + 5 + 2 * len(EXPERIMENTS), enabled=progress)
+    steps = Steps(total=len(everything) + 5 + 2 * len(parts), enabled=progress)
     try:
         doc = Document("Back Propagation — the lab, measured")
         doc.paragraph(
             f"Written by backproplab {__version__} (NumPy {np.__version__}). Every number, "
             "figure and sentence below comes from the runs made while writing it.")
+        if quick:
+            doc.paragraph(
+                f"**A quick report** (`--quick`): the Results below ran in full, but each "
+                f"experiment of the Discussion ran only {QUICK['seeds']} seeds for a tenth of its "
+                "epochs, and the digits' networks a few epochs. Its numbers are true of those "
+                "short runs; many settings have not finished learning in them. Without "
+                "`--quick` the report runs everything in full.")
         # The sweeps run in worker processes while this one trains and draws the Results.
         stop = threading.Event()
         with ThreadPoolExecutor(1) as background:
@@ -92,7 +100,7 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
                 raise
         if result.interrupted:  # no report from networks cut short: stop as Ctrl-C does
             raise KeyboardInterrupt
-        steps.reach(steps.total - 2 * len(EXPERIMENTS) - 2)  # duplicates were trained once
+        steps.reach(steps.total - 2 * len(parts) - 2)  # duplicates were trained once
         by_experiment, start = {}, 0
         for name, (_, _, configs) in exps.items():
             by_experiment[name] = _slice(result, start, start + len(configs))
@@ -104,7 +112,7 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
             "the median loss over seeds and the band between the 10th and 90th percentile; "
             "× marks a run that diverged. *Solved* counts the seeds whose network classifies "
             "every training point correctly at the end.")
-        for name, title, keys in EXPERIMENTS:
+        for name, title, keys in parts:
             _discussion(doc, out, name, title, keys, by_experiment[name], exps[name][2], steps)
         # after the sweeps, not beside them: the CNN's many small matrix products slow down
         # several-fold when their BLAS threads share the two cores with the sweep's workers

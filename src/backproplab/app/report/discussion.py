@@ -10,6 +10,7 @@ import numpy as np
 from ...figures import sweeps as figures
 from ...models.mlp import MLP
 from ..factory import load_data
+from . import findings, words
 from .prose import DATA_TITLES, TABLE_HEADER, _pct, describe, summarise, table_rows
 
 
@@ -25,6 +26,8 @@ def _discussion(doc, out, name, title, keys, result, configs, steps):
         f"{per_data}; from `{name}.toml`.")
     for data, rows in tables.items():
         doc.paragraph(describe(data, rows))
+        for text in findings.budgets(result, rows):  # any setting given fewer epochs: why
+            doc.paragraph(text)
     extra = EXTRAS.get(name)
     if extra:
         extra(doc, out, result, tables, configs)
@@ -83,6 +86,13 @@ def collapse(net):
     return W, b
 
 
+def _hidden_units(doc, out, result, tables, configs):
+    """Why a wider network solved fewer seeds than a narrower one, measured."""
+    for data, rows in tables.items():
+        for text in findings.wider_fails(result, data, rows, result.grad_norm_every):
+            doc.paragraph(text)
+
+
 def _vanishing(doc, out, result, tables, configs):
     if result.grad_norms is None:
         return
@@ -96,20 +106,31 @@ def _vanishing(doc, out, result, tables, configs):
             epochs = every * np.arange(1, median.shape[0] + 1)
             names = [f"W{j + 1}" for j in range(median.shape[1])]
             panels.append((f"{data}: {i_rows['label']}", epochs, median, names))
-            first = median[0]
-            if np.all(np.isfinite(first)) and first[-1] > 0:
-                facts.append((data, i_rows["label"], first[0] / first[-1]))
+            with _quiet_nan():
+                first = float(np.nanmedian(median[:, 0]))  # the first layer, over the run
+            if np.isfinite(first):
+                facts.append((data, _name(i_rows), first))
     path = "figures/vanishing_gradients_norms.png"
     figures.grad_norm_plot(panels, os.path.join(out, path))
     doc.figure(path, "Gradient norm of each layer's weights over training (median over seeds), "
                "from the first layer (light) to the output layer (dark).")
+    for data in dict.fromkeys(d for d, _, _ in facts):
+        doc.paragraph(
+            f"On the {DATA_TITLES.get(data, data)}, the first layer's gradient norm (the median "
+            "over seeds, then over the run) was "
+            + words.listing([f"{v:.1e} for {lab}" for d, lab, v in facts if d == data]) + ".")
     if facts:
         doc.paragraph(
-            "The ratio of the first layer's gradient norm to the output layer's at epoch "
-            f"{every} (median over seeds): "
-            + "; ".join(f"{lab} on {data}: {r:.3g}" for data, lab, r in facts)
-            + ". A ratio far below 1 means the early layers barely learn: the gradient "
-            "shrinks by σ′ ≤ 0.25 at every sigmoid layer on its way down.")
+            "On its way down to the first layer, the gradient is multiplied at every sigmoid "
+            "layer by σ′ ≤ 0.25 (at most 0.25⁶ ≈ 1/4096 through six), while relu passes it "
+            "unchanged where a unit is active and tanh′ reaches 1; where the first layer's "
+            "gradient is orders of magnitude smaller, the early layers barely learn. A gradient "
+            "also shrinks once a network has learned (its loss near zero), so read these "
+            "numbers beside the loss curves below.")
+
+
+def _name(row):
+    return words.grouped([row["parts"]]) if row.get("parts") else row["label"]
 
 
 def _generalisation(doc, out, result, tables, configs):
@@ -144,5 +165,6 @@ class _quiet_nan:
         self._w.__exit__(*exc)
 
 
-EXTRAS = {"no_activation": _no_activation, "vanishing_gradients": _vanishing,
+EXTRAS = {"hidden_units": _hidden_units, "no_activation": _no_activation,
+          "vanishing_gradients": _vanishing,
           "generalisation": _generalisation}
