@@ -443,13 +443,41 @@ def test_hidden_units_of_wide_and_deep_networks_stay_readable(tmp_path, drawn):
     a = net.hidden_activations(grid)[0]
     spread = a.max(axis=0) - a.min(axis=0)
     assert [int(k[3:]) - 1 for k in first] == sorted(np.argsort(-spread)[:12])
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text()
+                                                                  for t in fig.texts]
     assert "hidden 1\nrelu\n12 of 500 shown" in texts
     assert "hidden 2\nrelu" in texts  # all 3 units of layer 2 shown: no count
     # 6 layers, 4 drawn: the first two and the last two, with their real numbers
     rows = sorted({int(k[1:k.index(".")]) for k in maps})
     assert rows == [1, 2, 5, 6]
     assert fig.get_suptitle().endswith("4 of 6 hidden layers")
+
+
+@pytest.mark.parametrize("hidden", [(10, 10), (2, 2), (4, 4), (500, 500)])
+def test_the_neurons_figure_fills_its_canvas(tmp_path, drawn, hidden):
+    # neurons.png drew the lab's 2 × 10 maps in a strip across the middle of a wide canvas,
+    # a quarter of it covered: now the maps wrap, and they and the boundary fill it
+    x, y = datasets.xor_easy()
+    units.hidden_units(MLP(2, hidden=hidden, seed=0), x, y, tmp_path / "n.png", steps=20)
+    fig = drawn[0]
+    panels = [ax for ax in fig.axes if ax.images or ax.get_title()]  # maps and the boundary
+    boxes = [ax.get_position() for ax in panels]  # as drawn: after each one's aspect
+    assert sum(b.width * b.height for b in boxes) > 0.45
+    assert max(b.x1 for b in boxes) - min(b.x0 for b in boxes) > 0.8
+    maps = [b for ax, b in zip(panels, boxes) if ax.images]
+    assert max(b.y1 for b in maps) - min(b.y0 for b in maps) > 0.7  # top to bottom
+    if hidden == (10, 10):  # each layer on two rows of five
+        rows = {round(b.y0, 3) for b in maps}
+        assert len(maps) == 20 and len(rows) == 4
+
+
+def test_wrap_puts_each_layer_on_rows_of_its_own():
+    assert units.wrap([10, 10]) == (5, [2, 2])
+    assert units.wrap([2, 2]) == (2, [1, 1])
+    columns, rows = units.wrap([12] * 8)
+    assert (columns, rows) == (12, [1] * 8)  # no more than MAX_ROWS rows
+    columns, rows = units.wrap([12, 3, 2, 2, 2, 4])
+    assert rows == [-(-n // columns) for n in [12, 3, 2, 2, 2, 4]]
 
 
 def test_units_and_layers_to_show():
