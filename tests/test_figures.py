@@ -75,6 +75,34 @@ def test_network_diagram_labels_wide_layers_with_their_real_size(tmp_path, drawn
     assert [len(c.get_segments()) for c in lines] == [45, 60, 4]
 
 
+def test_network_diagram_shows_its_scales(tmp_path, drawn):
+    net = MLP(2, hidden=(4, 3), seed=0)
+    net.dense_layers[1].b[0, 0, 2] = -7.5  # a bias larger than every weight of its layer
+    network.network_diagram(net, tmp_path / "net.png")
+    fig = drawn[0]
+    ax, bar = fig.axes
+    scales = [max(np.abs(layer.W[0]).max(), np.abs(layer.b[0]).max())
+              for layer in net.dense_layers]
+    printed = [t.get_text() for t in ax.texts if t.get_text().startswith("scale ")]
+    assert printed == [f"scale {v:.3g}" for v in scales]
+    assert printed[1] == "scale 7.5"
+    # the key: the widths of |w| = scale, ½ and ¼ of it, and the fills' colour bar
+    legend = ax.get_legend()
+    widths = {t.get_text(): h.get_linewidth()
+              for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    assert widths["|w| = scale"] == 2 * widths["|w| = ½ scale"] == 4 * widths["|w| = ¼ scale"]
+    assert [t.get_text() for t in bar.get_xticklabels()] == ["−scale", "0", "+scale"]
+    assert bar.get_title(loc="left") == "bias (fill)"
+    # the −7.5 bias is filled with the colour at the colour bar's left end, −scale
+    fills = ax.collections[3 + 2].get_facecolors()  # hidden 2's units, after 3 weight layers
+    mesh, = (c for c in bar.collections if isinstance(c, QuadMesh))
+    np.testing.assert_allclose(fills[2], mesh.cmap(0.0), atol=1e-12)
+    # the lines of layer 2 are scaled by 7.5 too: the widest is |w|max / 7.5 of full width
+    lines = ax.collections[:2]
+    assert max(lines[1].get_linewidths()) == pytest.approx(
+        3.0 * np.abs(net.dense_layers[1].W[0]).max() / 7.5)
+
+
 def test_network_diagram_of_a_diverged_network(tmp_path):
     net = MLP(2, hidden=(4, 4), seed=0)
     net.params[0, :5] = np.nan
@@ -557,7 +585,7 @@ def test_network_diagram_of_a_deep_network_draws_11_layers(tmp_path, drawn):
     assert "hidden 5\nsigmoid\n3 units" in texts and "hidden 6\nsigmoid\n3 units" not in texts
     assert "hidden 36\nsigmoid\n3 units" not in texts and "hidden 37\nsigmoid\n3 units" in texts
     assert ax.get_title().startswith("2–3–3–3–3–3–…–3–3–3–3–1 (42 layers)")
-    assert fig.get_size_inches()[0] <= 1.9 * 12 + 1.2
+    assert fig.get_size_inches()[0] <= 1.9 * 12 + 2.2  # 12 columns and the key
 
 
 def test_a_layers_scale_is_read_a_block_at_a_time(monkeypatch):
