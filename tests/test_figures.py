@@ -6,10 +6,12 @@ import warnings
 
 import numpy as np
 import pytest
+from matplotlib.collections import QuadMesh
+from matplotlib.colors import to_rgba
 
 from backproplab import MLP
 from backproplab.data import datasets
-from backproplab.figures import animation, network, plotting, sweeps, units
+from backproplab.figures import animation, bands, network, plotting, sweeps, units
 from backproplab.figures.plotting import grid_over
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -34,7 +36,7 @@ def drawn(monkeypatch):
         figs.append(fig)
         real_save(fig, path, **kw)
 
-    for module in (network, sweeps, units):  # each imported save under its own name
+    for module in (network, sweeps, bands, units):  # each imported save under its own name
         monkeypatch.setattr(module, "save", keep)
     return figs
 
@@ -71,6 +73,34 @@ def test_network_diagram_labels_wide_layers_with_their_real_size(tmp_path, drawn
     assert texts.count("⋮") == 1
     lines = drawn[0].axes[0].collections[:3]  # the weights, drawn first: 3·15, 15·4, 4·1
     assert [len(c.get_segments()) for c in lines] == [45, 60, 4]
+
+
+def test_network_diagram_shows_its_scales(tmp_path, drawn):
+    net = MLP(2, hidden=(4, 3), seed=0)
+    net.dense_layers[1].b[0, 0, 2] = -7.5  # a bias larger than every weight of its layer
+    network.network_diagram(net, tmp_path / "net.png")
+    fig = drawn[0]
+    ax, bar = fig.axes
+    scales = [max(np.abs(layer.W[0]).max(), np.abs(layer.b[0]).max())
+              for layer in net.dense_layers]
+    printed = [t.get_text() for t in ax.texts if t.get_text().startswith("scale ")]
+    assert printed == [f"scale {v:.3g}" for v in scales]
+    assert printed[1] == "scale 7.5"
+    # the key: the widths of |w| = scale, ½ and ¼ of it, and the fills' colour bar
+    legend = ax.get_legend()
+    widths = {t.get_text(): h.get_linewidth()
+              for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    assert widths["|w| = scale"] == 2 * widths["|w| = ½ scale"] == 4 * widths["|w| = ¼ scale"]
+    assert [t.get_text() for t in bar.get_xticklabels()] == ["−scale", "0", "+scale"]
+    assert bar.get_title(loc="left") == "bias (fill)"
+    # the −7.5 bias is filled with the colour at the colour bar's left end, −scale
+    fills = ax.collections[3 + 2].get_facecolors()  # hidden 2's units, after 3 weight layers
+    mesh, = (c for c in bar.collections if isinstance(c, QuadMesh))
+    np.testing.assert_allclose(fills[2], mesh.cmap(0.0), atol=1e-12)
+    # the lines of layer 2 are scaled by 7.5 too: the widest is |w|max / 7.5 of full width
+    lines = ax.collections[:2]
+    assert max(lines[1].get_linewidths()) == pytest.approx(
+        3.0 * np.abs(net.dense_layers[1].W[0]).max() / 7.5)
 
 
 def test_network_diagram_of_a_diverged_network(tmp_path):
@@ -226,7 +256,7 @@ def test_summary_is_over_seeds_still_running_and_stops_below_half():
     curves[4, 4:] = np.nan
     curves[3, 6:] = np.inf  # a non-finite value counts as stopped too
     curves[2, 8:] = np.nan
-    epochs, median, lo, hi = sweeps._summarise(curves)
+    epochs, median, lo, hi = bands.summarise(curves)
     assert epochs.tolist() == list(range(10))
     # 6 seeds: median 3.5;  5: 3;  4: 2.5;  3 of 6 (half): 2;  2 of 6: no longer drawn
     np.testing.assert_allclose(median, [3.5] * 2 + [3.0] * 2 + [2.5] * 2 + [2.0] * 2
@@ -238,14 +268,34 @@ def test_summary_is_over_seeds_still_running_and_stops_below_half():
 
 
 def test_summary_thins_long_curves_keeping_both_ends():
-    epochs, median, _, _ = sweeps._summarise(np.ones((3, 100_000)))
-    assert len(epochs) <= sweeps.MAX_POINTS and epochs[0] == 0 and epochs[-1] == 99_999
+    epochs, median, _, _ = bands.summarise(np.ones((3, 100_000)))
+    assert len(epochs) <= bands.MAX_POINTS and epochs[0] == 0 and epochs[-1] == 99_999
     assert np.all(np.diff(epochs) > 0) and np.all(median == 1)
 
 
 def test_summary_of_runs_that_all_diverged_at_once_is_empty():
-    epochs, median, lo, hi = sweeps._summarise(np.full((4, 50), np.nan))
+    epochs, median, lo, hi = bands.summarise(np.full((4, 50), np.nan))
     assert len(epochs) == 50 and np.isnan(median).all() and np.isnan(lo).all()
+
+
+def crosses(ax):
+    """The ×s of diverged runs on a panel: [(x, y) in fractions of the panel, the number beside
+    it or 1]."""
+    marks = [(line.get_xdata()[0], line.get_ydata()[0]) for line in ax.lines
+             if line.get_marker() == "x"]
+    numbers = {t.xy: int(t.get_text()) for t in ax.texts}
+    return [(xy, numbers.get(xy, 1)) for xy in marks]
+
+
+def legend_counts(ax):
+    """{label: n} of the legend's "label (n diverged)" entries."""
+    out = {}
+    for t in ax.get_legend().get_texts():
+        text = t.get_text()
+        if text.endswith(" diverged)"):
+            label, n = text[:-len(" diverged)")].rsplit(" (", 1)
+            out[label] = int(n)
+    return out
 
 
 def test_band_plot_with_diverged_runs(tmp_path, drawn):
@@ -258,25 +308,119 @@ def test_band_plot_with_diverged_runs(tmp_path, drawn):
     early[:, 120:] = np.nan  # all stopped early (reached the target loss): not diverged
     blown_up = np.full((4, 200), np.nan)  # every seed diverged at epoch 0
     panels = [
-        ("xor", [("steady", steady), ("unstable", unstable, [3]), ("blown up", blown_up,
-                                                                     [0, 0, 0, 0])]),
-        ("linear", [("steady", early, []), ("blown up", blown_up[:1], [0])]),
+        ("xor", [("steady", steady), ("unstable", unstable, [0, 0, 1, 0, 0]),
+                 ("blown up", blown_up, [True] * 4)]),
+        ("linear", [("steady", early, [False] * 5), ("blown up", blown_up[:1], [True])]),
     ]
     sweeps.band_plot(panels, tmp_path / "loss.png")
     assert_png(tmp_path / "loss.png")
     assert_only(tmp_path, "loss.png")
 
     xor, linear = drawn[0].axes
+    note = ("a diverged run, at its last loss\n(in a top row: above the axis)\n"
+            "the number beside an ×: its runs")
     assert [t.get_text() for t in xor.get_legend().get_texts()] == [
-        "steady", "unstable (1 diverged)", "blown up (4 diverged)"]
+        "steady", "unstable (1 diverged)", "blown up (4 diverged)", note]
     assert [t.get_text() for t in linear.get_legend().get_texts()] == [
-        "steady", "blown up (1 diverged)"]
+        "steady", "blown up (1 diverged)", note.split("\nthe")[0]]
     assert xor.get_yscale() == linear.get_yscale() == "log"
     # the same label has the same colour in both panels
     assert xor.get_legend().legend_handles[0].get_color() == \
         linear.get_legend().legend_handles[0].get_color()
-    # four seeds diverged at epoch 0: one × with "4" beside it
+    # the unstable seed's × is on its curve where it stops (epoch 2, its last finite loss);
+    # the four seeds with no loss at all are one × with "4" beside it, in the top row
+    (at_stop, one), (top, four) = sorted(crosses(xor), key=lambda c: c[1])
+    assert (one, four) == (1, 4)
+    to_panel = xor.transData + xor.transAxes.inverted()
+    np.testing.assert_allclose(at_stop, to_panel.transform((2, unstable[2, 2])), atol=1e-9)
+    assert top[1] == pytest.approx(bands.ROW) and top[1] > at_stop[1]  # its own row
     assert [t.get_text() for t in xor.texts] == ["4"]
+
+
+def test_the_crosses_count_what_the_legend_says(tmp_path, drawn):
+    # as in the report's no_activation.png: 9 of 10 seeds diverge at epoch 5, one at epoch 6,
+    # each from a loss far above the others' — one × at the top, and it says 10
+    curves = np.full((10, 3000), 0.25)
+    curves[:, 5:] = np.nan
+    curves[:, 4] = 10.0 ** np.arange(170, 270, 10)
+    curves[3, 5] = 1e63
+    curves[3, 6:] = np.nan
+    calm = np.full((10, 3000), 0.2) * np.linspace(1, 0.1, 3000)
+    panels = [("linear", [("lr 1", curves, [True] * 10), ("lr 0.01", calm, [False] * 10)]),
+              ("xor", [("lr 1", curves[:7], [True] * 7), ("lr 0.01", calm, None)])]
+    sweeps.band_plot(panels, tmp_path / "loss.png")
+    for ax, n in zip(drawn[0].axes, (10, 7)):
+        marks = crosses(ax)
+        assert legend_counts(ax) == {"lr 1": n}
+        assert sum(k for _, k in marks) == n  # the ×s and the numbers beside them
+        assert len(marks) == 1 and [t.get_text() for t in ax.texts] == [str(n)]
+
+
+def test_band_plot_one_look_per_setting_across_panels(tmp_path, drawn):
+    # 500×500 has other epochs than the rest, and the data sets have epochs of their own: the
+    # labels differ from panel to panel, the setting keeps its colour, line style and marker
+    widths = ["1×1", "2×2", "4×4", "500×500"]
+    curves = np.ones((3, 40))
+    panels = [(data, [bands.Series(f"{w} ({e if w != '500×500' else 5} epochs)",
+                                   curves * (i + 1), None, w) for i, w in enumerate(widths)])
+              for data, e in (("linear", 300), ("xor", 600))]
+    sweeps.band_plot(panels, tmp_path / "widths.png", order=widths)
+    linear, xor, bar = drawn[0].axes
+
+    def looks(ax):
+        return [(h.get_color(), h.get_linestyle(), h.get_marker())
+                for h in ax.get_legend().legend_handles]
+
+    assert looks(linear) == looks(xor)
+    assert [t.get_text() for t in xor.get_legend().get_texts()][3] == "500×500 (5 epochs)"
+    # ordered settings: viridis spaced by rank, darkest first, and a colour bar naming them
+    colours = [c for c, _, _ in looks(linear)]
+    lightness = [sum(c[:3]) for c in colours]
+    assert lightness == sorted(lightness) and len(set(map(tuple, colours))) == 4
+    assert [t.get_text() for t in bar.get_yticklabels()] == widths
+    # the colour bar's colours are the lines' own
+    mesh, = (c for c in bar.collections if isinstance(c, QuadMesh))
+    assert [to_rgba(c) for c in mesh.cmap.colors] == [to_rgba(c) for c in colours]
+
+
+def test_band_plot_orders_its_legend_as_the_settings(tmp_path, drawn):
+    series = [(f"lr {v}", np.ones((2, 30)) * v, None, v) for v in (1.0, 0.01, 0.1)]
+    sweeps.band_plot([("lrs", series)], tmp_path / "lr.png", order=[0.01, 0.1, 1.0])
+    texts = [t.get_text() for t in drawn[0].axes[0].get_legend().get_texts()]
+    assert texts == ["lr 0.01", "lr 0.1", "lr 1.0"]
+
+
+def test_band_plot_tells_coinciding_lines_apart(tmp_path, drawn):
+    # gd, momentum and nesterov on top of one another, as in optimizers.png
+    same = np.exp(-np.arange(3000) / 800)[None, :] * np.ones((4, 1))
+    names = ["gd", "momentum", "nesterov", "adagrad", "rmsprop"]
+    sweeps.band_plot([("xor", [(n, same) for n in names])], tmp_path / "opt.png")
+    lines = [line for line in drawn[0].axes[0].lines if line.get_marker() not in ("x", "None")]
+    assert len(lines) == len(names)
+    styles = [(line.get_linestyle(), line.get_marker()) for line in lines]
+    assert len(set(styles)) == len(names)  # no two alike
+    assert len({s for s, _ in styles[:3]}) == 3  # the first three differ in line style too
+    # each line's markers sit at a few epochs of its own, spread over the curve
+    at = [tuple(line.get_xdata()[line.get_markevery()]) for line in lines]
+    assert all(len(a) == bands.MARKS for a in at)
+    assert len({e for a in at for e in a}) == bands.MARKS * len(names)
+    assert all(max(a) - min(a) > 1500 for a in at)
+
+
+def test_groups_add_up_to_the_points():
+    xy = np.array([[0.0, 0.9], [0.01, 0.91], [0.02, 0.9], [0.5, 0.5], [0.52, 0.2]])
+    got = bands.groups(xy)
+    assert [k for _, k in got] == [3, 1, 1]
+    np.testing.assert_allclose(got[0][0], [0.01, 0.9])
+
+
+def test_stops_are_the_last_finite_points():
+    curves = np.array([[1.0, 2.0, np.nan], [1.0, np.inf, np.nan], [np.nan] * 3, [1.0] * 3])
+    got = bands.stops(curves, [True, True, True, False])
+    np.testing.assert_array_equal(got[:2], [[1, 2.0], [0, 1.0]])
+    assert got[2, 0] == 0 and np.isnan(got[2, 1])
+    with pytest.raises(ValueError, match="one flag per run"):
+        bands.stops(curves, [True])
 
 
 def test_band_plot_linear_axis_when_values_are_not_positive(tmp_path, drawn):
@@ -405,13 +549,41 @@ def test_hidden_units_of_wide_and_deep_networks_stay_readable(tmp_path, drawn):
     a = net.hidden_activations(grid)[0]
     spread = a.max(axis=0) - a.min(axis=0)
     assert [int(k[3:]) - 1 for k in first] == sorted(np.argsort(-spread)[:12])
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text()
+                                                                  for t in fig.texts]
     assert "hidden 1\nrelu\n12 of 500 shown" in texts
     assert "hidden 2\nrelu" in texts  # all 3 units of layer 2 shown: no count
     # 6 layers, 4 drawn: the first two and the last two, with their real numbers
     rows = sorted({int(k[1:k.index(".")]) for k in maps})
     assert rows == [1, 2, 5, 6]
     assert fig.get_suptitle().endswith("4 of 6 hidden layers")
+
+
+@pytest.mark.parametrize("hidden", [(10, 10), (2, 2), (4, 4), (500, 500)])
+def test_the_neurons_figure_fills_its_canvas(tmp_path, drawn, hidden):
+    # neurons.png drew the lab's 2 × 10 maps in a strip across the middle of a wide canvas,
+    # a quarter of it covered: now the maps wrap, and they and the boundary fill it
+    x, y = datasets.xor_easy()
+    units.hidden_units(MLP(2, hidden=hidden, seed=0), x, y, tmp_path / "n.png", steps=20)
+    fig = drawn[0]
+    panels = [ax for ax in fig.axes if ax.images or ax.get_title()]  # maps and the boundary
+    boxes = [ax.get_position() for ax in panels]  # as drawn: after each one's aspect
+    assert sum(b.width * b.height for b in boxes) > 0.45
+    assert max(b.x1 for b in boxes) - min(b.x0 for b in boxes) > 0.8
+    maps = [b for ax, b in zip(panels, boxes) if ax.images]
+    assert max(b.y1 for b in maps) - min(b.y0 for b in maps) > 0.7  # top to bottom
+    if hidden == (10, 10):  # each layer on two rows of five
+        rows = {round(b.y0, 3) for b in maps}
+        assert len(maps) == 20 and len(rows) == 4
+
+
+def test_wrap_puts_each_layer_on_rows_of_its_own():
+    assert units.wrap([10, 10]) == (5, [2, 2])
+    assert units.wrap([2, 2]) == (2, [1, 1])
+    columns, rows = units.wrap([12] * 8)
+    assert (columns, rows) == (12, [1] * 8)  # no more than MAX_ROWS rows
+    columns, rows = units.wrap([12, 3, 2, 2, 2, 4])
+    assert rows == [-(-n // columns) for n in [12, 3, 2, 2, 2, 4]]
 
 
 def test_units_and_layers_to_show():
@@ -491,7 +663,7 @@ def test_network_diagram_of_a_deep_network_draws_11_layers(tmp_path, drawn):
     assert "hidden 5\nsigmoid\n3 units" in texts and "hidden 6\nsigmoid\n3 units" not in texts
     assert "hidden 36\nsigmoid\n3 units" not in texts and "hidden 37\nsigmoid\n3 units" in texts
     assert ax.get_title().startswith("2–3–3–3–3–3–…–3–3–3–3–1 (42 layers)")
-    assert fig.get_size_inches()[0] <= 1.9 * 12 + 1.2
+    assert fig.get_size_inches()[0] <= 1.9 * 12 + 2.2  # 12 columns and the key
 
 
 def test_a_layers_scale_is_read_a_block_at_a_time(monkeypatch):

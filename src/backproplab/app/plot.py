@@ -52,7 +52,8 @@ def draw(result, out, source):
                                            ("accuracy", 100 * result.accuracy,
                                             "training accuracy (%)", False)):
             file = f"{kind}_{name}.png"
-            series = [(r["label"], curves[r["index"]], r["diverged_epochs"]) for r in settings]
+            series = [(r["label"], curves[r["index"]],
+                       [result.metrics[i]["diverged"] for i in r["index"]]) for r in settings]
             figures.band_plot([(title, series)], os.path.join(out, file), ylabel=ylabel,
                               logy=logy)
             doc.figure(file, f"{'Loss' if kind == 'loss' else 'Training accuracy'} on the "

@@ -1,5 +1,6 @@
 """A trained network drawn as units in columns joined by every weight: a weight's sign by colour,
-its size by width and opacity, each unit's bias by its fill.
+its size by width and opacity, each unit's bias by its fill, all in each layer's scale (its
+largest |w| or |b|), which the key beside the diagram explains.
 
 Built on :mod:`backproplab.figures.plotting` and written atomically like every other file. The
 weights of a layer are drawn as one ``LineCollection``. What is drawn is bounded whatever the
@@ -73,14 +74,15 @@ def network_diagram(net, path, title=None):
     """Network 0 of ``net`` drawn as units in columns joined by every weight.
 
     A line's colour is its weight's sign (blue +, red −); its width and opacity are
-    |w| / max|w| over its layer. A unit's fill shows its bias the same way, on the same scale.
+    |w| / scale, where a layer's scale is its largest |w| or |b|, printed above its lines. A
+    unit's fill shows its bias the same way, on the same scale. A key beside the diagram gives
+    the widths and a colour bar of the fills.
     Layers wider than 16 units show their first 8 and last 7 units around a "⋮", with the
     real count below; networks of more than 12 layers show their first 6 and last 5 around a
     "⋯", with the number left out.
     """
     plt = _pyplot()
     from matplotlib.collections import LineCollection
-    from matplotlib.lines import Line2D
 
     sizes = [net.n_in, *net.hidden, net.n_out]
     columns = _shown_layers(len(sizes))  # column c draws layer columns[c]
@@ -90,14 +92,18 @@ def network_diagram(net, path, title=None):
     tallest = max(min(sizes[i], WIDE) for i in columns if i is not None)
     bottom = -(tallest - 1) / 2
 
-    fig, ax = plt.subplots(figsize=(1.9 * len(columns) + 1.2, 0.42 * tallest + 1.9))
+    # one scale per layer, its largest |w| or |b|: the widths and fills of a layer compare
+    scales = [max(_scale(layer.W[0]), _scale(layer.b[0])) for layer in net.dense_layers]
+    fig, ax = plt.subplots(figsize=(1.9 * len(columns) + 2.2, 0.42 * tallest + 2.3))
     for col in range(len(columns) - 1):
         if shown[col] is None or shown[col + 1] is None:
             continue  # no lines across the "⋯"
         (rows, y_in, _), (cols, y_out, _) = shown[col], shown[col + 1]
         layer = net.dense_layers[columns[col]]
         W = layer.W[0][np.ix_(rows, cols)]                      # network 0, drawn units only
-        strength = _strength(W, _scale(layer.W[0]))             # scaled by the whole layer
+        strength = _strength(W, scales[columns[col]])           # scaled by the whole layer
+        ax.text(col + 0.5, -bottom + 0.55, f"scale {_number(scales[columns[col]])}",
+                ha="center", va="bottom", fontsize=7.5, color="0.35")
         y0, y1 = np.meshgrid(y_in, y_out, indexing="ij")        # one line per (row, col)
         segments = np.stack([np.stack([np.full_like(y0, col), y0], axis=-1),
                              np.stack([np.full_like(y1, col + 1), y1], axis=-1)], axis=-2)
@@ -115,13 +121,10 @@ def network_diagram(net, path, title=None):
         if i == 0:
             faces = np.tile([0.93, 0.93, 0.93, 1.0], (len(units), 1))  # inputs have no bias
         else:
-            layer = net.dense_layers[i - 1]
-            b = layer.b[0].ravel()
-            # on the weights' scale, so a lone output unit's bias is not full colour by default
-            strength = _strength(b, max(_scale(b), _scale(layer.W[0])))
-            faces = _sign_colours(b[units], 1.0)
-            tint = 0.85 * strength[units, None]  # mixed with white, so the unit stays opaque
-            faces[:, :3] = 1 - tint * (1 - faces[:, :3])
+            b = net.dense_layers[i - 1].b[0].ravel()
+            # on its layer's scale with the weights, so a lone output unit's bias is not full
+            # colour by default
+            faces = _fills(b[units] / scales[i - 1] if scales[i - 1] else np.zeros(len(units)))
         ax.scatter(np.full(len(units), col), y, s=230, c=faces, edgecolors="black",
                    linewidths=0.9, zorder=2)
         if gap is not None:
@@ -134,14 +137,56 @@ def network_diagram(net, path, title=None):
     if title is None:
         title = f"{_sizes_text(sizes)} network (network 0, seed {net.seeds[0]})"
     ax.set_title(title, fontsize=10)
-    ax.legend(handles=[Line2D([], [], color=POSITIVE, lw=2, label="w > 0"),
-                       Line2D([], [], color=NEGATIVE, lw=2, label="w < 0")],
-              loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
-              title="width ∝ |w|\nfill: bias", title_fontsize=8)
     ax.set_xlim(-0.4, len(columns) - 0.6)
-    ax.set_ylim(bottom - 2.3, -bottom + 0.6)
+    ax.set_ylim(bottom - 2.3, -bottom + 1.0)
     ax.axis("off")
+    _scales_key(fig, ax)
     save(fig, path, dpi=DPI)
+
+
+def _fills(t):
+    """RGBA fills of units whose bias is t · scale (t in [−1, 1]): blue for t ≥ 0, red below,
+    mixed with white as |t| falls, so every unit stays opaque."""
+    t = np.asarray(t, dtype=float)
+    faces = _sign_colours(t, 1.0)
+    tint = 0.85 * np.where(np.isfinite(t), np.minimum(np.abs(t), 1.0), 0.0)[..., None]
+    faces[..., :3] = 1 - tint * (1 - faces[..., :3])
+    return faces
+
+
+def _number(v):
+    return f"{v:.3g}" if np.isfinite(v) else str(v)
+
+
+def _scales_key(fig, ax):
+    """The key beside the diagram: what a line's colour and width say, and a colour bar of the
+    units' fill, both in each layer's scale (printed above its weights)."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
+    from matplotlib.lines import Line2D
+
+    def line(colour, strength, label):
+        return Line2D([], [], color=colour, lw=3.0 * strength, alpha=max(strength, 0.15),
+                      label=label)
+
+    legend = ax.legend(
+        handles=[line(POSITIVE, 1.0, "w > 0"), line(NEGATIVE, 1.0, "w < 0"),
+                 line("0.2", 1.0, "|w| = scale"), line("0.2", 0.5, "|w| = ½ scale"),
+                 line("0.2", 0.25, "|w| = ¼ scale")],
+        loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False,
+        title="weights (lines)", title_fontsize=8, alignment="left")
+    fig.draw_without_rendering()  # where the legend ended: the colour bar goes below
+    box = legend.get_window_extent().transformed(fig.transFigure.inverted())
+    inch = 1 / fig.get_size_inches()
+    cax = fig.add_axes([box.x0 + 0.1 * inch[0], box.y0 - 0.75 * inch[1], 1.3 * inch[0],
+                        0.14 * inch[1]])
+    fills = ListedColormap(_fills(np.linspace(-1, 1, 256)))
+    bar = fig.colorbar(ScalarMappable(Normalize(-1, 1), fills), cax=cax, orientation="horizontal",
+                       ticks=[-1, 0, 1])
+    bar.ax.set_xticklabels(["−scale", "0", "+scale"], fontsize=7)
+    bar.ax.set_title("bias (fill)", fontsize=8, loc="left")
+    cax.text(0, -2.6, "scale: a layer's largest\n|w| or |b|, above its lines\ngrey: an input",
+             transform=cax.transAxes, fontsize=7, va="top", color="0.3")
 
 
 def _sizes_text(sizes):

@@ -28,6 +28,12 @@ MAX_UNITS = 12  # hidden units drawn per layer: the ones that vary most over the
 MAX_LAYERS = 8  # hidden layers drawn, from the first
 MAP_POINTS = 2000  # training points drawn on each small map: a sample of a larger set
 FIXED_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # activations with known bounds
+SIDE, TITLE, GAP = (0.85, 1.6), 0.3, 0.3  # inches: a map, its title, between two layers
+MAPS_HEIGHT, MAPS_WIDTH, MAX_ROWS = 6.0, 10.0, 10  # inches the maps aim at; most rows of maps
+MAX_WIDTH = 20.0  # inches: the canvas, whatever the network (the boundary's panel gives way)
+BOUNDARY = (3.6, 6.0)  # inches: the boundary's panel, as tall as the maps within these bounds
+TOP, BOTTOM = 0.8, 0.3  # inches above the panels (the figure's and a panel's title) and below
+LABELS, BETWEEN = 0.8, 0.9  # inches left of the maps (the layers' names); maps to boundary
 
 
 def activation_range(name, values):
@@ -108,14 +114,47 @@ def _middle(spec, share):
                             hspace=0)[1]
 
 
+def _sizes(counts, n_cols):
+    """(rows of each layer, map side, maps' height, boundary side, canvas width, canvas height)
+    in inches, for layers of ``counts`` maps wrapped onto rows of ``n_cols``."""
+    rows = [-(-n // n_cols) for n in counts]
+    n_rows, gaps = sum(rows), GAP * (len(rows) - 1)
+    side = min((MAPS_HEIGHT - TITLE * n_rows - gaps) / n_rows, MAPS_WIDTH / n_cols)
+    side = min(max(side, SIDE[0]), SIDE[1])
+    block = n_rows * (side + TITLE) + gaps
+    maps = LABELS + n_cols * (side + 0.15) + 0.5 + BETWEEN  # with their colour bars
+    boundary = min(max(block, BOUNDARY[0]), BOUNDARY[1], max(MAX_WIDTH - maps - 1.2, BOUNDARY[0]))
+    width = maps + boundary + 1.2  # the boundary's panel with its colour bar
+    return rows, side, block, boundary, width, max(block, boundary) + TOP + BOTTOM
+
+
+def wrap(counts, max_rows=MAX_ROWS):
+    """(columns, rows of each layer) for layers of ``counts`` maps, each layer on rows of its own
+    of at most ``columns`` maps, chosen so that the maps and the boundary's panel cover as much
+    of the canvas as they can (less a little for each layer wrapped: a row per layer reads
+    best). At most ``max_rows`` rows unless the widest layer fits on one."""
+    best = None
+    for c in range(1, max(counts) + 1):
+        rows, side, _, boundary, width, height = _sizes(counts, c)
+        if sum(rows) > max_rows and c < max(counts):
+            continue
+        cover = (sum(counts) * side**2 + boundary**2) / (width * height)
+        score = cover - 0.1 * (sum(rows) - len(rows)) / len(rows)
+        if best is None or score > best[0]:
+            best = (score, c, rows)
+    return best[1], best[2]
+
+
 def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
                  max_layers=MAX_LAYERS, steps=100):
     """Every hidden unit's activation over the input plane (2-D inputs), beside the output's
     decision boundary, for network m of ``net``: what each neuron has learned to detect.
 
-    One row per hidden layer, the first on top; a small map per unit titled hℓ.u (layer ℓ,
-    unit u, both from 1), the training points light on it. Maps of the same activation share
-    one colour scale (see :func:`activation_range`), with a colour bar at the end of each row.
+    A band of rows per hidden layer, the first on top (a wide layer wraps: :func:`wrap` sizes
+    the canvas from the number of maps and layers, so that maps and boundary fill it); a small
+    map per unit titled hℓ.u (layer ℓ, unit u, both from 1), the training points light on it.
+    Maps of the same activation share one colour scale (see :func:`activation_range`), with a
+    colour bar beside each layer.
     A layer wider than ``max_units`` shows the units that vary most over the plane and says
     how many it shows; a network deeper than ``max_layers`` shows its first and last layers.
     """
@@ -133,27 +172,32 @@ def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
         old = scale.get(name, (lo, hi))
         scale[name] = (min(lo, old[0]), max(hi, old[1]))
 
-    n_rows, n_cols = len(maps), max(len(units) for _, units, _ in maps)
-    side = min(1.5, max(1.0, 8 / n_cols))  # inches per unit map: larger when there are few
-    row_height, boundary = side + 0.25, 4.2  # a map with its title; the boundary's panel
-    maps_width = n_cols * side + 1.3  # with the row labels and colour bars
-    height = max(n_rows * row_height, boundary) + 0.7
-    fig = plt.figure(figsize=(maps_width + boundary + 1.2, height))
-    outer = fig.add_gridspec(1, 2, width_ratios=[maps_width, boundary + 1.2], wspace=0.3,
-                             top=1 - 0.45 / height, bottom=0.25 / height)
-    inner = height - 0.7
-    left = _middle(outer[0], n_rows * row_height / inner).subgridspec(
-        n_rows, n_cols + 1, width_ratios=[1] * n_cols + [0.08], hspace=0.45, wspace=0.15)
+    # the canvas from the maps: each layer wraps onto rows of n_cols maps, sized so that the
+    # maps and the boundary's panel beside them fill it (wrap, _sizes)
+    counts = [len(units) for _, units, _ in maps]
+    n_cols, _ = wrap(counts)
+    rows, side, block, boundary, width, height = _sizes(counts, n_cols)
+    fig = plt.figure(figsize=(width, height))
+    panels = [n_cols * (side + 0.15) + 0.5, boundary + 1.0]  # inches: with their colour bars
+    outer = fig.add_gridspec(1, 2, width_ratios=panels, wspace=BETWEEN / np.mean(panels),
+                             left=LABELS / width, right=1 - 0.2 / width,
+                             top=1 - TOP / height, bottom=BOTTOM / height)
+    inner = height - TOP - BOTTOM
+    layer_specs = _middle(outer[0], block / inner).subgridspec(
+        len(rows), 1, height_ratios=[r * (side + TITLE) for r in rows],
+        hspace=GAP / (side + TITLE))
     plane = plane_scale(x)  # the maps are drawn on the plane as draw_boundary draws it
     extent = grid_extent(xx / plane[0], yy / plane[1])
     drawn = sample(len(x), MAP_POINTS)
     points, labels = x[drawn] / plane, np.asarray(y).ravel()[drawn]
-    for row, (layer, name, (a, units, n)) in enumerate(zip(layers, names, maps)):
+    for spec, n_wrap, layer, name, (a, units, n) in zip(layer_specs, rows, layers, names, maps):
         lo, hi = scale[name]
         cmap = "viridis" if lo >= 0 else "PuOr_r"
-        for col, unit in enumerate(units):
-            ax = fig.add_subplot(left[row, col])
-            image = ax.imshow(a[:, col].reshape(xx.shape), extent=extent, origin="lower",
+        grid_spec = spec.subgridspec(n_wrap, n_cols + 1, width_ratios=[1] * n_cols + [0.08],
+                                     hspace=TITLE / side, wspace=0.12)
+        for i, unit in enumerate(units):
+            ax = fig.add_subplot(grid_spec[i // n_cols, i % n_cols])
+            image = ax.imshow(a[:, i].reshape(xx.shape), extent=extent, origin="lower",
                               cmap=cmap, vmin=lo, vmax=hi, interpolation="bilinear")
             for c, colour in enumerate(CLASS_COLOURS):
                 pts = points[labels == c]
@@ -163,12 +207,12 @@ def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
             ax.axis("off")  # no ticks to lay out: the figure draws several times faster
             ax.text(0.5, 1.03, f"h{layer + 1}.{unit + 1}", transform=ax.transAxes,
                     ha="center", va="bottom", fontsize=8)
-            if col == 0:
-                count = f"\n{len(units)} of {n} shown" if len(units) < n else ""
-                ax.text(-0.08, 0.5, f"hidden {layer + 1}\n{name}{count}", fontsize=8,
-                        transform=ax.transAxes, ha="right", va="center", rotation=90,
-                        multialignment="center")
-        bar = fig.colorbar(image, cax=fig.add_subplot(left[row, n_cols]))
+        first = grid_spec[:, 0].get_position(fig)  # the layer's name beside all its rows
+        count = f"\n{len(units)} of {n} shown" if len(units) < n else ""
+        fig.text(first.x0 - 0.08 * first.width, (first.y0 + first.y1) / 2,
+                 f"hidden {layer + 1}\n{name}{count}", fontsize=8, ha="right", va="center",
+                 rotation=90, multialignment="center")
+        bar = fig.colorbar(image, cax=fig.add_subplot(grid_spec[:, n_cols]))
         bar.ax.tick_params(labelsize=7)
 
     ax = fig.add_subplot(_middle(outer[1], boundary / inner))

@@ -11,7 +11,15 @@ from ...figures import sweeps as figures
 from ...models.mlp import MLP
 from ..factory import load_data
 from . import findings, words
-from .prose import DATA_TITLES, TABLE_HEADER, _pct, describe, summarise, table_rows
+from .prose import (
+    DATA_TITLES,
+    TABLE_HEADER,
+    _pct,
+    describe,
+    setting_label,
+    summarise,
+    table_rows,
+)
 
 
 def _discussion(doc, out, name, title, keys, result, configs, steps):
@@ -31,18 +39,44 @@ def _discussion(doc, out, name, title, keys, result, configs, steps):
     extra = EXTRAS.get(name)
     if extra:
         extra(doc, out, result, tables, configs)
-    panels = []
-    for data, rows in tables.items():
-        series = [(r["label"], result.loss[r["index"]], r["diverged_epochs"]) for r in rows]
-        panels.append((DATA_TITLES.get(data, data), series))
     path = f"figures/{name}.png"
-    figures.band_plot(panels, os.path.join(out, path))
+    panels, order = _bands(result, tables, keys)
+    figures.band_plot(panels, os.path.join(out, path), order=order)
     doc.figure(path, f"{title[3:]}: median loss over seeds with the 10–90% band.")
     steps.done()
     for data, rows in tables.items():
         doc.paragraph(f"On the {DATA_TITLES.get(data, data)}:")
         doc.table(TABLE_HEADER, table_rows(rows), align=["l", "r", "r", "r", "r", "r"])
     steps.done()
+
+
+ORDERED_KEYS = {"lr", "hidden", "epochs"}  # settings with an order: drawn on a colour scale
+
+
+def _bands(result, tables, keys):
+    """The band plot's panels (one per data set) and the order of its settings (None when they
+    have none). A setting is named without its epochs (each data set has its own), so it looks
+    the same in every panel, unless only the epochs tell two apart; ordered settings are ranked
+    by their values."""
+    def cfg(r):
+        return result.configs[r["index"][0]].to_dict()
+
+    shown = [k for k in keys if k != "epochs"] or keys
+    if any(len({setting_label(cfg(r), shown) for r in rows}) < len(rows)
+           for rows in tables.values()):
+        shown = keys
+    panels, values = [], {}
+    for data, rows in tables.items():
+        series = []
+        for r in rows:
+            setting = setting_label(cfg(r), shown)
+            values[setting] = [cfg(r)[k] for k in shown]
+            series.append(figures.Series(r["label"], result.loss[r["index"]],
+                                         [result.metrics[i]["diverged"] for i in r["index"]],
+                                         setting))
+        panels.append((DATA_TITLES.get(data, data), series))
+    ordered = set(keys) <= ORDERED_KEYS
+    return panels, sorted(values, key=values.get) if ordered else None
 
 
 # -- experiment-specific paragraphs and figures --------------------------------------------
