@@ -17,8 +17,9 @@ class History:
     the mean of the epoch's batch losses, each before its own update); ``accuracy[e]`` likewise.
     It is the data's loss alone: an L1 penalty (``l1``), like weight decay, is not in it.
     ``loss_min[e]`` and ``loss_max[e]`` are the lowest and highest batch loss of epoch e (their
-    spread; NaN for full batch, where the epoch has one loss). Row e is NaN for a network that had stopped before epoch e. ``final_loss`` and
-    ``final_accuracy`` are those of the trained weights on the whole training set.
+    spread; NaN for full batch, where the epoch has one loss). Row e is NaN for a network that
+    had stopped before epoch e. ``final_loss`` and ``final_accuracy`` are those of the trained
+    weights on the whole training set.
     """
 
     loss: np.ndarray
