@@ -259,7 +259,8 @@ def held_out(y, test_fraction, seed=None):
         if missing:
             raise BackproplabError(
                 f"a test fraction of {test_fraction} of these {len(y)} samples leaves no "
-                f"sample of class {', '.join(map(str, missing))} in the {side} set: choose a "
+                f"sample of class{'es' * (len(missing) > 1)} "
+                f"{' and '.join(map(str, missing))} in the {side} set: choose a "
                 f"{'smaller' if side == 'training' else 'larger'} fraction or more data")
     return train, test
 

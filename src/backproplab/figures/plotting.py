@@ -52,9 +52,9 @@ def learning_curve(loss, accuracy, path, title="Learning curve", final=None, tes
     epoch (NaN where a run had stopped); ``final`` (epochs_run, loss, accuracy) is marked;
     ``test_loss``, ``test_accuracy`` on a test set, entry i after ``test_first`` + i epochs.
     ``spread`` (loss_min, loss_max), for mini-batches, each epoch's lowest and highest batch
-    loss: a band about the mean (per run of epochs beyond CURVE_BINS epochs: the epochs' noise
-    would fill the plot). ``diverged`` (epoch, reason) marks where a run stopped. Curves over
-    limits.FIGURE_CURVE_POINTS epochs are thinned."""
+    loss: a band about the mean (averaged per run of epochs beyond CURVE_BINS epochs: the
+    epochs' noise would fill the plot). ``diverged`` (epoch, reason) marks where a run
+    stopped. Curves over limits.FIGURE_CURVE_POINTS epochs are thinned."""
     fig, (ax_l, ax_a) = _pyplot().subplots(1, 2, figsize=(10, 3.8))
     if spread is not None and np.isfinite(spread[0]).any():
         epochs, lo, hi, loss = _binned(loss, *spread)
@@ -94,7 +94,7 @@ def learning_curve(loss, accuracy, path, title="Learning curve", final=None, tes
 
 
 def _binned(loss, lo, hi, bins=CURVE_BINS):
-    """(epochs, lowest, highest, mean) of a mini-batch loss, per epoch or per run of epochs."""
+    """(epochs, lowest, highest, mean) of a mini-batch loss, per epoch or (means) per run."""
     if len(loss) <= bins:
         return np.arange(len(loss)), np.asarray(lo), np.asarray(hi), np.asarray(loss)
     size = math.ceil(len(loss) / bins)
@@ -102,8 +102,8 @@ def _binned(loss, lo, hi, bins=CURVE_BINS):
     runs = [np.r_[a, np.full(pad, np.nan)].reshape(-1, size) for a in (loss, lo, hi)]
     with warnings.catch_warnings():  # a run all NaN (stopped) stays NaN, and says nothing
         warnings.simplefilter("ignore", RuntimeWarning)
-        return (np.arange(len(runs[0])) * size, np.nanmin(runs[1], axis=1),
-                np.nanmax(runs[2], axis=1), np.nanmean(runs[0], axis=1))
+        return (np.arange(len(runs[0])) * size, *(np.nanmean(r, axis=1) for r in runs[1:]),
+                np.nanmean(runs[0], axis=1))
 
 
 def thin(values, limit=FIGURE_CURVE_POINTS):
