@@ -59,7 +59,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
               stdout=None, stderr=None, on_progress=None, resume=None, overwrite=False,
               max_memory=None):
     """Run the ``train`` command; returns a :class:`TrainRun`. ``on_progress(progress)`` is
-    called along with the log, every 1/200 of the epochs (every epoch, for images).
+    called along with the log, every 1/200 of the epochs (every epoch, with a test set).
     ``resume``: a checkpoint (model file) of this configuration's run to go on from.
     ``out`` must be a new or empty folder, unless ``overwrite``: see :mod:`.outputs`.
     ``max_memory``: bytes the run may need, by :mod:`.budget`'s estimate (default 4 GiB)."""
