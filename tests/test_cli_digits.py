@@ -78,14 +78,16 @@ def test_cnn_writes_every_file_and_the_test_accuracy(cnn_run):
 
     # the log: one line per epoch with training and test accuracy; the last is the history's
     header, rows = read_csv(out / "history.csv")
-    assert header == ["epoch", "loss", "accuracy", "test_accuracy"]
-    assert [int(r[0]) for r in rows] == [0, 1, 2]
+    # test_loss joined test_accuracy (issue 12), and the log's last line, epoch 3, has a row
+    assert header == ["epoch", "loss", "accuracy", "test_loss", "test_accuracy"]
+    assert [int(r[0]) for r in rows] == [0, 1, 2, 3]
     history = np.array(rows, dtype=float)
-    assert np.all((history[:, 3] > 0) & (history[:, 3] <= 1))
-    assert history[-1, 3] == metrics["test_accuracy"]  # after the last epoch = the final model
+    assert np.all((history[:, 4] > 0) & (history[:, 4] <= 1)) and np.all(history[:, 3] > 0)
+    assert history[-1, 4] == metrics["test_accuracy"] and history[-1, 1] == metrics["final_loss"]
+    assert history[-2, 4] == metrics["test_accuracy"]  # after the last epoch = the final model
     lines = [line for line in stdout.splitlines() if line.startswith("epoch")]
     assert len(lines) == 4  # epochs 0, 1, 2 and the trained weights' line
-    for line, (_, loss, acc, test_acc) in zip(lines, history):
+    for line, (_, loss, acc, _, test_acc) in zip(lines, history):
         assert f"loss {loss:.6f}  accuracy {100 * acc:6.2f}%" in line
         assert f"test accuracy {100 * test_acc:6.2f}%" in line
     assert f"test accuracy={100 * metrics['test_accuracy']:.2f}% on the 360 test images" in stdout

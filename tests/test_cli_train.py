@@ -55,8 +55,10 @@ def test_lab_runs_reach_100_percent_and_write_every_file(cli, tmp_path, data):
 
     header, history = read_csv(out / "history.csv")
     assert header == ["epoch", "loss", "accuracy"]
-    assert history.shape == (20_000, 3)
-    np.testing.assert_array_equal(history[:, 0], np.arange(20_000))
+    # a row for every epoch, then the log's last line: epoch 20000, the trained network's
+    assert history.shape == (20_001, 3)
+    np.testing.assert_array_equal(history[:, 0], np.arange(20_001))
+    assert history[-1, 1] == metrics["final_loss"] and history[-1, 2] == 1.0
 
     header, preds = read_csv(out / "predictions.csv")
     assert header == ["sample", "x1", "x2", "label", "probability", "prediction"]
@@ -121,7 +123,9 @@ def test_epochs_0_initialises_evaluates_and_saves(cli, tmp_path):
     np.testing.assert_array_equal(net.params, fresh.params)
     x, y = datasets.xor_easy()
     assert metrics["final_loss"] == float(np.mean((fresh.predict_proba(x) - y) ** 2))
-    assert read_csv(tmp_path / "history.csv")[1].shape == (0, 3)
+    # no epoch trained: the one row is the log's line for epoch 0, the untrained network's
+    rows = read_csv(tmp_path / "history.csv")[1]
+    assert rows.shape == (1, 3) and rows[0, 0] == 0 and rows[0, 1] == metrics["final_loss"]
 
 
 def test_init_continues_from_a_saved_model(cli, tmp_path):
@@ -146,7 +150,8 @@ def test_stop_at_loss_stops_early(cli, tmp_path):
     assert metrics["stopped_early"] is True and metrics["final_loss"] <= 0.01
     assert 0 < metrics["epochs_run"] < 20_000
     loss = read_csv(tmp_path / "history.csv")[1][:, 1]
-    assert len(loss) == metrics["epochs_run"] and loss[-1] > 0.01
+    # the epochs run, each above the target, then the final row: the loss that reached it
+    assert len(loss) == metrics["epochs_run"] + 1 and loss[-2] > 0.01 >= loss[-1]
 
 
 def test_divergence_is_one_clear_line_and_recorded(cli, tmp_path):

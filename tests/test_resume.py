@@ -105,7 +105,8 @@ def test_init_still_starts_from_the_weights_alone(cli, tmp_path):
     status, _, err = cli("train", "--data", "xor", "--init", tmp_path / "a" / "model.npz",
                          "--epochs", 5, "--out", tmp_path / "b", "--no-plots", "--quiet")
     assert status == 0, err
-    assert len(_rows(tmp_path / "b" / "history.csv")) == 1 + 5  # a new run of its own
+    # a new run of its own: the header, epochs 0–4 and the final row (epoch 5)
+    assert len(_rows(tmp_path / "b" / "history.csv")) == 1 + 5 + 1
 
 
 def test_after_ctrl_c_the_model_file_resumes_as_if_never_stopped(cli, tmp_path):

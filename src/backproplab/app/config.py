@@ -17,11 +17,12 @@ from ..errors import BackproplabError, unknown_name
 from ..nn.activations import ACTIVATIONS
 from ..nn.losses import LOSSES, OUTPUTS
 from ..nn.optimizers import DEFAULT_LR, OPTIMIZERS
-from ..nn.schedules import get_schedule
+from ..nn.schedules import SCHEDULES, get_schedule
 from .defaults import IMAGE_DEFAULTS
 
 DTYPES = ("float64", "float32")
 MODELS = ("mlp", "cnn")
+MOMENTUM_OPTIMIZERS = ("momentum", "nesterov", "rmsprop")  # those that take --momentum
 
 
 
@@ -53,6 +54,7 @@ class TrainConfig:
     stop_at_loss: float | None = None
     init: str | None = None
     test_n: int | None = None  # measure accuracy on a fresh sample of this many points
+    test_fraction: float | None = None  # or on this share of the data, held out (stratified)
     model: str = "mlp"  # mlp, or cnn for image data
     channels: list = field(default_factory=lambda: list(IMAGE_DEFAULTS["cnn"]["channels"]))
     kernel: int = IMAGE_DEFAULTS["cnn"]["kernel"]  # cnn: the kernels' height and width
@@ -113,7 +115,7 @@ class TrainConfig:
         if self.eta_min is not None and self.eta_min >= self.lr_value:
             raise BackproplabError(f"--eta-min must be below the learning rate "
                                    f"({self.lr_value:g}), got {self.eta_min!r}")
-        if self.momentum is not None and self.optimizer not in ("momentum", "nesterov", "rmsprop"):
+        if self.momentum is not None and self.optimizer not in MOMENTUM_OPTIMIZERS:
             raise BackproplabError("--momentum applies to the momentum, nesterov and rmsprop "
                                    f"optimizers, not {self.optimizer}")
         whole(self.epochs, "epochs", minimum=0)
@@ -128,6 +130,11 @@ class TrainConfig:
         number(self.stop_at_loss, "--stop-at-loss", lo=0)
         if self.test_n is not None:
             whole(self.test_n, "--test-n", minimum=1)
+        number(self.test_fraction, "--test-fraction", above=0)
+        number(self.test_fraction, "--test-fraction", hi_open=1)
+        if self.test_n is not None and self.test_fraction is not None:
+            raise BackproplabError("--test-n (a fresh sample) and --test-fraction (a held-out "
+                                   "share of the data) are two test sets: give one")
         if not isinstance(self.data, str) or not self.data:
             raise BackproplabError("data must be a data set name or a CSV file path")
 
@@ -159,7 +166,7 @@ class TrainConfig:
 
     def _check_images(self):
         for value, option in ((self.n, "--n"), (self.noise, "--noise"),
-                              (self.test_n, "--test-n")):
+                              (self.test_n, "--test-n"), (self.test_fraction, "--test-fraction")):
             if value is not None:
                 raise BackproplabError(f"the {self.data} data set is a fixed set of images with "
                                        f"its own test set: it takes no {option}")
@@ -192,6 +199,28 @@ class TrainConfig:
         if self.init is not None:
             d["init"] = os.path.abspath(self.init)
         return d
+
+    def applicable(self):
+        """:meth:`to_dict` without the settings that do not apply to this run, by the rules
+        :meth:`check` enforces: the cnn's settings for an mlp, a schedule's settings it does
+        not take (all of them without a schedule), momentum for an optimizer without one, and
+        the generated data's settings for the digits. What config.json and a model file's
+        training settings hold; read back, a missing setting takes its default."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.not_applicable()}
+
+    def not_applicable(self):
+        """The names of the settings that do not apply to this run (see :meth:`applicable`)."""
+        skip = set()
+        if self.model != "cnn":
+            skip |= {"channels", "kernel", "dropout"}
+        schedule = SCHEDULES.get(self.schedule)
+        taken = set(schedule.defaults) if schedule is not None else set()
+        skip |= {"step_size", "gamma", "t_max", "eta_min"} - taken
+        if self.optimizer not in MOMENTUM_OPTIMIZERS:
+            skip.add("momentum")
+        if self.images:
+            skip |= {"n", "noise", "standardize", "test_n", "test_fraction"}
+        return skip
 
 
 IMAGE_KEYS = ("model", "channels", "kernel", "dropout")  # the settings of image models

@@ -15,9 +15,13 @@ from .config import TrainConfig
 
 
 def load_data(cfg):
-    """The training set of a configuration: (x, y, standardisation or None)."""
-    seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
-    x, y = datasets.load(cfg.data, n=cfg.n, noise=cfg.noise, seed=seed)
+    """The training set of a configuration: (x, y, standardisation or None). With
+    ``cfg.test_fraction`` it is what is left once the test set is held out; the
+    standardisation is then the training set's alone, as it must be to measure fairly."""
+    x, y = _all_data(cfg)
+    if cfg.test_fraction is not None:
+        train, _ = datasets.held_out(y, cfg.test_fraction, _data_seed(cfg))
+        x, y = x[train], y[train]
     scaling = None
     if cfg.standardize:  # without overflow, however large the values (see standardize)
         x, mean, std = datasets.standardize(x)
@@ -25,11 +29,31 @@ def load_data(cfg):
     return x, y, scaling
 
 
+def has_test_data(cfg):
+    """Whether the configuration asks for a test set of points (a fresh sample, or a share of
+    the data held out)."""
+    return bool(cfg.test_n) or cfg.test_fraction is not None
+
+
+def _data_seed(cfg):
+    return cfg.seed if cfg.data_seed is None else cfg.data_seed
+
+
+def _all_data(cfg):
+    return datasets.load(cfg.data, n=cfg.n, noise=cfg.noise, seed=_data_seed(cfg))
+
+
 def load_test_data(cfg, scaling=None):
-    """A fresh sample of ``cfg.test_n`` points from the training data's distribution, scaled
-    as the training data was; (x, y)."""
-    seed = cfg.seed if cfg.data_seed is None else cfg.data_seed
-    x, y = datasets.fresh_sample(cfg.data, cfg.test_n, noise=cfg.noise, seed=seed)
+    """The test set, scaled as the training data was; (x, y): a fresh sample of ``cfg.test_n``
+    points from the training data's distribution, or the share ``cfg.test_fraction`` of the
+    data that :func:`load_data` held out."""
+    seed = _data_seed(cfg)
+    if cfg.test_fraction is not None:
+        x, y = _all_data(cfg)
+        _, test = datasets.held_out(y, cfg.test_fraction, seed)
+        x, y = x[test], y[test]
+    else:
+        x, y = datasets.fresh_sample(cfg.data, cfg.test_n, noise=cfg.noise, seed=seed)
     if scaling:
         x = (x - np.array(scaling["mean"])) / np.array(scaling["std"])
     return x, y

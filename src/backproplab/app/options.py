@@ -140,6 +140,11 @@ def add_network_options(p):
     t.add_argument("--test-n", type=int, metavar="N",
                    help="also measure accuracy on a fresh sample of N points from the same "
                         "distribution (generated data sets; the digits have their own test set)")
+    t.add_argument("--test-fraction", type=float, metavar="F",
+                   help="hold out this share of the data (0 < F < 1, stratified by label, drawn "
+                        "from the data seed) as a test set and train on the rest; history.csv "
+                        "and the learning curve get the test loss and accuracy of every epoch, "
+                        "as with --test-n")
 
 
 GRADCHECK_EXAMPLES = """\

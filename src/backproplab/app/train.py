@@ -19,6 +19,7 @@ import numpy as np
 from .. import __version__
 from ..engine.history import Progress
 from ..engine.trainer import Trainer
+from ..engine.trainingdata import HeldOut
 from ..errors import BackproplabError
 from ..files import write_csv, write_json
 from ..models.modelfile import read_checkpoint, read_model_file, save_model, set_weights
@@ -27,6 +28,7 @@ from .edge import signals_deferred, silence
 from .factory import (
     build_model,
     default_out,
+    has_test_data,
     image_model,
     load_data,
     load_images,
@@ -57,7 +59,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
               stdout=None, stderr=None, on_progress=None, resume=None, overwrite=False,
               max_memory=None):
     """Run the ``train`` command; returns a :class:`TrainRun`. ``on_progress(progress)`` is
-    called along with the log, every 1/200 of the epochs (every epoch, for images).
+    called along with the log, every 1/200 of the epochs (every epoch, with a test set).
     ``resume``: a checkpoint (model file) of this configuration's run to go on from.
     ``out`` must be a new or empty folder, unless ``overwrite``: see :mod:`.outputs`.
     ``max_memory``: bytes the run may need, by :mod:`.budget`'s estimate (default 4 GiB)."""
@@ -76,27 +78,30 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
         net = image_model(cfg, x, int(max(y.max(), y_test.max())) + 1)
     else:
         x, y, scaling = load_data(cfg)
-        x_test, y_test = load_test_data(cfg, scaling) if cfg.test_n else (None, None)
+        x_test, y_test = load_test_data(cfg, scaling) if has_test_data(cfg) else (None, None)
         net = build_model(cfg, x.shape[1])
     checkpoint = _checkpoint(net, resume) if resume else None
     every = log_every or max(1, cfg.epochs // 20)
-    test_curve = [] if cfg.images else None  # the test accuracy after each epoch
-    if checkpoint and cfg.images:
-        test_curve += checkpoint[1].get("test_curve", [])
-    log = Log(cfg.epochs, every, quiet, stdout, stderr, test=test_curve)
+    test = _test_curve(net, x_test, y_test, cfg, checkpoint)
+    log = Log(cfg.epochs, every, quiet, stdout, stderr, test=test and test[1])
     log.hook = on_progress
-    if cfg.images:
-        def measure(p):
-            test_curve.append(float(np.mean(net.predict(x_test) == y_test)))
+    if test:
+        held = HeldOut(net, x_test, y_test, cfg.loss)
+
+        def measure(p):  # the trainer's observer: it reads the weights, changes nothing
+            loss, accuracy = held.measure(net)
+            test[0].append(float(loss[0]))
+            test[1].append(float(accuracy[0]))
             if on_progress is not None:
                 on_progress(p)
 
         log.hook = measure
-    tick = 1 if cfg.images else max(1, min(every, cfg.epochs // 200 or 1))
+    tick = 1 if test else max(1, min(every, cfg.epochs // 200 or 1))
     with one_blas_thread() if cfg.images else contextlib.nullcontext():
         history, seconds, trainer = _fit_logged(net, x, y, cfg, log, tick, stderr, checkpoint)
 
-    result = (Images if cfg.images else Points)(net, x, y, x_test, y_test, history, test_curve)
+    result = (Images(net, x, y, x_test, y_test, history, test) if cfg.images else
+              Points(net, x, y, x_test, y_test, history, test, cfg.test_fraction is not None))
     if not history.diverged:
         log.line(result.last_line(log))
     metrics = {
@@ -114,8 +119,8 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
     }
     settings = _settings(cfg, scaling)
     state = trainer.state()
-    if cfg.images:
-        state[1]["test_curve"] = list(test_curve)
+    if test:
+        state[1]["test_loss"], state[1]["test_curve"] = list(test[0]), list(test[1])
     # a Ctrl-C or SIGTERM now waits for the files: they are written whole, then it takes effect
     with signals_deferred(), run_folder(out) as folder:
         write_json(os.path.join(folder, "config.json"), settings)
@@ -136,6 +141,22 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
             silence(stdout)
     return TrainRun(130 if history.interrupted else 0, metrics, net, history, shown, x, y,
                     x_test, y_test, getattr(result, "test_pred", None))
+
+
+def _test_curve(net, x_test, y_test, cfg, checkpoint):
+    """The test set's (losses, accuracies) so far, or None without a test set: a checkpoint's,
+    else empty — but for points, whose entry e is measured after e epochs, the first entry
+    (the untrained network's) is measured here. The digits' entry e is after e + 1 epochs."""
+    if x_test is None:
+        return None
+    if checkpoint:
+        meta = checkpoint[1]
+        accuracies = list(meta.get("test_curve", []))
+        return list(meta.get("test_loss", [float("nan")] * len(accuracies))), accuracies
+    if cfg.images:
+        return [], []
+    loss, accuracy = HeldOut(net, x_test, y_test, cfg.loss).measure(net)
+    return [float(loss[0])], [float(accuracy[0])]
 
 
 def _fit_logged(net, x, y, cfg, log, every, stderr, checkpoint=None):
@@ -179,7 +200,7 @@ def _checkpoint(net, path):
 def _settings(cfg, scaling=None):
     """What config.json holds and model files carry: the settings and how the run was made."""
     return {
-        **cfg.to_dict(), "standardization": scaling,
+        **cfg.applicable(), "standardization": scaling,
         "command": " ".join(["backproplab", *sys.argv[1:]]) if sys.argv else None,
         "versions": {"backproplab": __version__, "numpy": np.__version__,
                      "python": platform.python_version()},

@@ -11,15 +11,40 @@ from ..figures import images as image_figures
 from ..figures import plotting
 from ..figures.units import hidden_units
 
-PRINT_LIMIT = 1000  # test-print lines; the rest are in predictions.csv
+PRINT_LIMIT = 100  # samples the test print shows all of; beyond, the first and last EDGE
+EDGE = 5  # (every sample is in predictions.csv)
+
+
+def history_table(h, test=None):
+    """history.csv's header and rows: a row for every epoch the log prints — each epoch's
+    loss and accuracy, then (unless it diverged) the trained network's at epoch epochs_run.
+    ``test`` (losses, accuracies), if given, adds test_loss and test_accuracy: entry e on row
+    e, and the last one (the trained network's) on the final row."""
+    def at(i):
+        return [seq[i] if i < len(seq) else float("nan") for seq in test] if test else []
+
+    header = ["epoch", "loss", "accuracy"] + (["test_loss", "test_accuracy"] if test else [])
+    rows = [[e, loss, acc, *at(e)] for e, (loss, acc) in enumerate(zip(h.loss, h.accuracy))]
+    if not h.diverged:
+        rows.append([h.epochs_run, h.final_loss, h.final_accuracy,
+                     *at(max(len(test[1]) - 1, 0) if test else 0)])
+    return header, rows
+
+
+def curve_marks(h):
+    """learning_curve's mini-batch spread and divergence mark for history ``h``."""
+    return {"spread": (h.loss_min, h.loss_max),
+            "diverged": (h.diverged_epoch, h.reason) if h.diverged else None}
 
 
 class Points:
-    """Two-class points: the lab's per-sample test print, and the decision boundary."""
+    """Two-class points: the lab's per-sample test print, and the decision boundary. With a
+    test set, ``test`` (losses, accuracies) measured on it, entry e after e epochs."""
 
-    def __init__(self, net, x, y, x_test, y_test, history, test_curve=None):
+    def __init__(self, net, x, y, x_test, y_test, history, test=None, held_out=False):
         self.net, self.x, self.y, self.history = net, x, y, history
-        self.x_test, self.y_test = x_test, y_test
+        self.x_test, self.y_test, self.test = x_test, y_test, test
+        self.held_out = held_out  # the test set is a share of the data, not a fresh sample
         self.proba = net.predict_proba(x)[:, 0]
         self.pred = (self.proba >= 0.5).astype(np.int64)
         self.test_accuracy = None
@@ -32,8 +57,7 @@ class Points:
         return {"test_accuracy": self.test_accuracy, "test_n": len(self.x_test)}
 
     def history_rows(self):
-        h = self.history
-        return ["epoch", "loss", "accuracy"], zip(range(len(h.loss)), h.loss, h.accuracy)
+        return history_table(self.history, self.test)
 
     def prediction_rows(self):
         x, y, proba, pred = self.x, self.y, self.proba, self.pred
@@ -43,12 +67,16 @@ class Points:
 
     def last_line(self, log):
         h = self.history
-        return log.epoch_line(h.epochs_run, h.final_loss, h.final_accuracy)
+        test = self.test[1][-1] if self.test and self.test[1] else None
+        return log.epoch_line(h.epochs_run, h.final_loss, h.final_accuracy, test)
 
     def plots(self, out):
         h, x, y = self.history, self.x, self.y
+        test = self.test or (None, None)
         plotting.learning_curve(h.loss, h.accuracy, os.path.join(out, "learning_curve.png"),
-                                final=(h.epochs_run, h.final_loss, h.final_accuracy))
+                                final=(h.epochs_run, h.final_loss, h.final_accuracy),
+                                test_loss=test[0], test_accuracy=test[1], test_first=0,
+                                **curve_marks(h))
         if x.shape[1] == 2:
             plotting.comparison(x, y, self.pred, os.path.join(out, "comparison.png"))
             if not h.diverged:  # a diverged network has no boundary to draw
@@ -57,27 +85,31 @@ class Points:
                 hidden_units(self.net, x, y, os.path.join(out, "neurons.png"))
 
     def print_summary(self, stdout):
-        labels, h = self.y[:, 0], self.history
-        for i, (t, p) in enumerate(zip(labels, self.proba)):
-            if i == PRINT_LIMIT:
-                print(f"… {len(labels) - PRINT_LIMIT} more samples in predictions.csv",
+        labels, h, n = self.y[:, 0], self.history, len(self.y)
+        shown = range(n) if n <= PRINT_LIMIT else [*range(EDGE), None, *range(n - EDGE, n)]
+        for i in shown:
+            if i is None:
+                print(f"… {n - 2 * EDGE} samples more: all {n} are in predictions.csv",
                       file=stdout)
-                break
-            print(f"Iter {i} | ground truth {int(t)} | prediction {p:.5f}", file=stdout)
+                continue
+            print(f"Iter {i} | ground truth {int(labels[i])} | prediction {self.proba[i]:.5f}",
+                  file=stdout)
         print(f"loss={h.final_loss:.5f} accuracy={100 * h.final_accuracy:.2f}%",
               file=stdout, flush=True)
         if self.test_accuracy is not None:
-            print(f"accuracy on a fresh sample of {len(self.x_test)} points: "
+            sample = "the held-out" if self.held_out else "a fresh sample of"
+            print(f"accuracy on {sample} {len(self.x_test)} points: "
                   f"{100 * self.test_accuracy:.2f}%", file=stdout, flush=True)
 
 
 class Images:
-    """Images in K classes with their own test set: the test accuracy of every epoch, the
-    confusion matrix, the misclassified test images and the first layer's kernels."""
+    """Images in K classes with their own test set: the test loss and accuracy of every epoch
+    (``test``: (losses, accuracies), entry e after e + 1 epochs), the confusion matrix, the
+    misclassified test images and the first layer's kernels."""
 
-    def __init__(self, net, x, y, x_test, y_test, history, test_curve):
+    def __init__(self, net, x, y, x_test, y_test, history, test):
         self.net, self.x, self.y, self.history = net, x, y, history
-        self.x_test, self.y_test, self.test_curve = x_test, y_test, test_curve
+        self.x_test, self.y_test, self.test = x_test, y_test, test
         self.n_classes = int(max(y.max(), y_test.max())) + 1
         self.proba, self.test_proba = net.predict_proba(x), net.predict_proba(x_test)
         self.pred, self.test_pred = self.proba.argmax(axis=-1), self.test_proba.argmax(axis=-1)
@@ -91,10 +123,7 @@ class Images:
                 "confusion_matrix": np.asarray(self.matrix).tolist()}
 
     def history_rows(self):
-        h, curve = self.history, self.test_curve
-        return (["epoch", "loss", "accuracy", "test_accuracy"],
-                ([e, loss, acc, curve[e] if e < len(curve) else float("nan")]
-                 for e, (loss, acc) in enumerate(zip(h.loss, h.accuracy))))
+        return history_table(self.history, self.test)
 
     def prediction_rows(self):
         y, y_test = self.y, self.y_test
@@ -113,7 +142,8 @@ class Images:
         h, x_test = self.history, self.x_test
         plotting.learning_curve(h.loss, h.accuracy, os.path.join(out, "learning_curve.png"),
                                 final=(h.epochs_run, h.final_loss, h.final_accuracy),
-                                test_accuracy=self.test_curve)
+                                test_loss=self.test[0], test_accuracy=self.test[1],
+                                **curve_marks(h))
         image_figures.confusion_matrix(self.matrix, os.path.join(out, "confusion_matrix.png"),
                                        title="Confusion matrix (test set)")
         images = x_test.reshape(len(x_test), *datasets.DIGITS_SHAPE)  # the mlp's are flat

@@ -247,6 +247,24 @@ def stratified_split(y, test_fraction=0.2, seed=None):
     return np.flatnonzero(~is_test), np.flatnonzero(is_test)
 
 
+def held_out(y, test_fraction, seed=None):
+    """Indices (train, test) of a held-out test set for two-class (or K-class) data: the
+    :func:`stratified_split` of labels ``y`` (n,) or (n, 1), drawn from
+    ``default_rng([seed, 2])`` (a stream of its own: the generators draw the points from
+    ``default_rng(seed)``). Every class must keep at least one sample on each side."""
+    y = np.asarray(y).ravel()
+    train, test = stratified_split(y, test_fraction, [0 if seed is None else seed, 2])
+    for side, idx in (("training", train), ("test", test)):
+        missing = sorted(set(np.unique(y).tolist()) - set(np.unique(y[idx]).tolist()))
+        if missing:
+            raise BackproplabError(
+                f"a test fraction of {test_fraction} of these {len(y)} samples leaves no "
+                f"sample of class{'es' * (len(missing) > 1)} "
+                f"{' and '.join(map(str, missing))} in the {side} set: choose a "
+                f"{'smaller' if side == 'training' else 'larger'} fraction or more data")
+    return train, test
+
+
 def digits_split(seed=None, test_fraction=0.2):
     """The digits split 80/20, stratified by label and seeded: (x_train, y_train, x_test,
     y_test), 1437 and 360 images."""

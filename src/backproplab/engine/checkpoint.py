@@ -3,6 +3,8 @@ the weights, so that a run taken up later goes on as if it had never stopped.
 
 Arrays (every one numeric):
     history.loss, history.acc        (epochs, k) the rows so far
+    history.loss_min, …loss_max      (epochs, k) each epoch's spread of batch losses (NaN full
+                                     batch; an older checkpoint without them reads as NaN)
     history.final_loss, …            (k,) the outcome of each network that has stopped
     optimizer.NAME.I                 the optimizer's state NAME for its parameter array I
                                      (Adam's exp_avg, momentum's buf, …), networks still training

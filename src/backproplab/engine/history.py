@@ -16,8 +16,10 @@ class History:
     ``loss[e]`` is the loss of epoch e's first forward pass, before its update (for mini-batches:
     the mean of the epoch's batch losses, each before its own update); ``accuracy[e]`` likewise.
     It is the data's loss alone: an L1 penalty (``l1``), like weight decay, is not in it.
-    Row e is NaN for a network that had stopped before epoch e. ``final_loss`` and
-    ``final_accuracy`` are those of the trained weights on the whole training set.
+    ``loss_min[e]`` and ``loss_max[e]`` are the lowest and highest batch loss of epoch e (their
+    spread; NaN for full batch, where the epoch has one loss). Row e is NaN for a network that
+    had stopped before epoch e. ``final_loss`` and ``final_accuracy`` are those of the trained
+    weights on the whole training set.
     """
 
     loss: np.ndarray
@@ -31,6 +33,8 @@ class History:
     stopped_early: np.ndarray = None  # reached stop_at_loss
     interrupted: bool = False
     seconds: float = 0.0
+    loss_min: np.ndarray = None  # (epochs, k): each epoch's lowest batch loss, NaN full batch
+    loss_max: np.ndarray = None  # (epochs, k): and its highest
 
     def single(self, m=0):
         """The history of network m alone, squeezed."""
@@ -40,7 +44,7 @@ class History:
             epochs_run=int(self.epochs_run[m]), diverged=bool(self.diverged[m]),
             diverged_epoch=int(self.diverged_epoch[m]), reason=self.reason[m],
             stopped_early=bool(self.stopped_early[m]), interrupted=self.interrupted,
-            seconds=self.seconds,
+            seconds=self.seconds, loss_min=self.loss_min[:, m], loss_max=self.loss_max[:, m],
         )
 
     def message(self, m=0):
@@ -85,6 +89,8 @@ class Recorder:
         self.k = k
         self.loss = np.full((0, k), np.nan)
         self.acc = np.full((0, k), np.nan)
+        self.loss_min = np.full((0, k), np.nan)
+        self.loss_max = np.full((0, k), np.nan)
         self.final_loss = np.full(k, np.nan)
         self.final_acc = np.full(k, np.nan)
         self.epochs_run = np.zeros(k, dtype=np.int64)  # of stopped networks (others: the epoch)
@@ -93,15 +99,21 @@ class Recorder:
         self.stopped = np.zeros(k, dtype=bool)
         self.reason = [None] * k
 
-    def row(self, epoch, active, L, acc):
+    def row(self, epoch, active, L, acc, spread=None):
+        """Epoch ``epoch``'s loss and accuracy of networks ``active``; ``spread``, for
+        mini-batches, the (lowest, highest) batch loss."""
         if epoch >= len(self.loss):
             self._grow(max(64, 2 * len(self.loss), epoch + 1))
         cols = slice(None) if len(active) == self.k else active
         self.loss[epoch, cols] = L
         self.acc[epoch, cols] = acc
+        if spread is not None:
+            self.loss_min[epoch, cols], self.loss_max[epoch, cols] = spread
+
+    ROWS = ("loss", "acc", "loss_min", "loss_max")  # the per-epoch arrays, (epochs, k)
 
     def _grow(self, rows):
-        for name in ("loss", "acc"):
+        for name in self.ROWS:
             old = getattr(self, name)
             new = np.full((rows, self.k), np.nan)
             new[:len(old)] = old
@@ -152,23 +164,29 @@ class Recorder:
             final_loss=final_loss, final_accuracy=final_acc, epochs_run=epochs_run,
             diverged=diverged, diverged_epoch=diverged_epoch, reason=reason,
             stopped_early=self.stopped.copy(), interrupted=interrupted, seconds=seconds,
+            loss_min=self.loss_min[:rows].copy(), loss_max=self.loss_max[:rows].copy(),
         )
 
     # -- checkpoints: the recorder as arrays and JSON data, and back --------------------------
 
-    ARRAYS = ("loss", "acc", "final_loss", "final_acc", "epochs_run", "diverged",
-              "diverged_epoch", "stopped")
+    ARRAYS = ("loss", "acc", "loss_min", "loss_max", "final_loss", "final_acc", "epochs_run",
+              "diverged", "diverged_epoch", "stopped")
 
     def state(self, rows):
         """The first ``rows`` rows and every outcome, as arrays; the reasons as JSON data."""
         arrays = {name: getattr(self, name) for name in self.ARRAYS}
-        arrays["loss"], arrays["acc"] = self.loss[:rows], self.acc[:rows]
+        for name in self.ROWS:
+            arrays[name] = arrays[name][:rows]
         return {f"history.{name}": a.copy() for name, a in arrays.items()}, list(self.reason)
 
     def restore(self, arrays, reason, rows):
         for name in self.ARRAYS:
-            value = arrays[f"history.{name}"]
-            want = (rows, self.k) if name in ("loss", "acc") else (self.k,)
+            value = arrays.get(f"history.{name}")
+            if value is None and name in ("loss_min", "loss_max"):  # an older checkpoint's
+                value = np.full((rows, self.k), np.nan)
+            if value is None:
+                raise KeyError(f"history.{name}")
+            want = (rows, self.k) if name in self.ROWS else (self.k,)
             if value.shape != want:
                 raise ValueError(f"history.{name} has shape {value.shape}, expected {want}")
             setattr(self, name, value.astype(getattr(self, name).dtype))

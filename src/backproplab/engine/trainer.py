@@ -120,10 +120,11 @@ class Trainer:
         e, opt, full_batch = self.epoch, self.opt, self.batch_size is None
         if self.schedule is not None:  # epoch e trains with lr(e), from each network's lr₀
             opt.set_lr(self.schedule.lr(opt.initial_lr, e, self.epochs))
+        spread = None  # mini-batches: each network's (lowest, highest) batch loss
         if full_batch:  # look at the loss before updating, so a stopped network is as seen
             L, acc = self._forward(self.xs, self.ys, self.labels)
         else:
-            L, acc = self._minibatch_epoch()
+            L, acc, spread = self._minibatch_epoch()
         # One scalar tells whether any loss or parameter of the stack is NaN or infinite: the
         # sum of squares p·p, one BLAS pass. A false alarm (squares beyond 1e308) costs one
         # exact check in retire().
@@ -137,7 +138,8 @@ class Trainer:
                 if len(self.active) == 0 or full_batch:
                     return  # (full batch) redo this epoch's forward pass for those left
                 L, acc = L[keep], acc[keep]
-        self.record.row(e, self.active, L, acc)
+                spread = None if spread is None else (spread[0][keep], spread[1][keep])
+        self.record.row(e, self.active, L, acc, spread)
         if full_batch:
             self._update()
         self.epoch = e = e + 1
@@ -159,15 +161,19 @@ class Trainer:
 
     def _minibatch_epoch(self):
         """One pass over the data in shuffled mini-batches (each network its own order); the
-        sample-weighted means of the batch losses and accuracies, each before its update."""
+        sample-weighted means of the batch losses and accuracies, each before its update, and
+        the spread of the batch losses: (lowest, highest), one of each per network."""
         orders = [self.orders[i] for i in self.active]
         total_loss = total_acc = 0.0
+        lowest = highest = None
         for xb, yb, b in self.data.batches(self.xs, self.ys, self.batch_size, orders):
             L, acc = self._forward(xb, yb, yb)
             self._update()
             total_loss = total_loss + L * b
             total_acc = total_acc + acc * b
-        return total_loss / self.data.n, total_acc / self.data.n
+            lowest = np.array(L, dtype=np.float64) if lowest is None else np.fmin(lowest, L)
+            highest = np.array(L, dtype=np.float64) if highest is None else np.fmax(highest, L)
+        return total_loss / self.data.n, total_acc / self.data.n, (lowest, highest)
 
     def _compact(self, keep):
         """Go on with the networks at positions ``keep`` of the working stack, in a new, smaller

@@ -102,3 +102,25 @@ def _inputs(model, x):
         in_shape = x.shape[-1:]
     return x, tuple(in_shape)
 
+
+
+class HeldOut:
+    """A data set the model is measured on and never trained on (a test set): its loss and
+    accuracy per network, from one forward pass in evaluation mode.
+
+    x and y as :class:`TrainingData` takes them; ``loss`` as the training's (its name, or None
+    for the model's default), so the test loss is the same function as the training loss.
+    Measuring changes no weight and draws no random number, so a training callback may call it
+    between two epochs without changing training's numbers.
+    """
+
+    def __init__(self, model, x, y, loss=None):
+        self.loss_fn = loss_for(model, loss)  # its own: the trainer's keeps its last batch
+        self.data = TrainingData(model, x, y, self.loss_fn)
+        self.labels = self.data.labels(self.data.y)
+
+    def measure(self, model):
+        """(loss, accuracy) of every network of ``model``, each of shape (k,)."""
+        with np.errstate(all="ignore"), model.evaluating():
+            L = self.loss_fn.forward(model.forward(self.data.x), self.data.y)
+            return L, self.data.score(self.loss_fn.proba, self.labels)

@@ -12,6 +12,7 @@ values too large for matplotlib's arithmetic on axis limits are scaled or clippe
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -25,6 +26,7 @@ MIN_STEPS = 40  # … and, however large the network, at least this many (grid_s
 PLANE_MAX = 1e15  # coordinates beyond ±this are drawn divided by a power of ten (plane_scale)
 CURVE_MAX = 1e220  # curve values beyond ±this are drawn at it, and positive ones below
 CURVE_MIN = 1e-100  # this at this: a log axis spanning more makes matplotlib's ticks overflow
+CURVE_BINS = 400  # a mini-batch curve of more epochs is drawn as this many runs of epochs
 
 
 def _pyplot():
@@ -44,40 +46,64 @@ def save(fig, path, dpi=110):
     plt.close(fig)
 
 
-def learning_curve(loss, accuracy, path, title="Learning curve", final=None, test_accuracy=None):
-    """Loss (log scale when positive) and training accuracy against epoch.
-
-    ``loss`` and ``accuracy`` are per-epoch arrays (NaN where a run had stopped); ``final`` is
-    (epochs_run, final_loss, final_accuracy) to mark the trained weights' numbers;
-    ``test_accuracy``, if given, the accuracy on a test set after each epoch. Curves longer
-    than limits.FIGURE_CURVE_POINTS epochs are thinned (:func:`thin`)."""
-    plt = _pyplot()
-    fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(10, 3.8))
-    epochs, loss = thin(loss)
+def learning_curve(loss, accuracy, path, title="Learning curve", final=None, test_accuracy=None,
+                   test_loss=None, test_first=1, spread=None, diverged=None):
+    """Loss (log scale when positive) and accuracy against epoch: ``loss``, ``accuracy`` per
+    epoch (NaN where a run had stopped); ``final`` (epochs_run, loss, accuracy) is marked;
+    ``test_loss``, ``test_accuracy`` on a test set, entry i after ``test_first`` + i epochs.
+    ``spread`` (loss_min, loss_max), for mini-batches, each epoch's lowest and highest batch
+    loss: a band about the mean (averaged per run of epochs beyond CURVE_BINS epochs: the
+    epochs' noise would fill the plot). ``diverged`` (epoch, reason) marks where a run
+    stopped. Curves over limits.FIGURE_CURVE_POINTS epochs are thinned."""
+    fig, (ax_l, ax_a) = _pyplot().subplots(1, 2, figsize=(10, 3.8))
+    if spread is not None and np.isfinite(spread[0]).any():
+        epochs, lo, hi, loss = _binned(loss, *spread)
+        ax_l.fill_between(epochs, clip_curve(lo), clip_curve(hi), color="tab:purple",
+                          alpha=0.2, lw=0, label="batches' lowest to highest")
+        runs = len(epochs) < len(spread[0])  # then the runs' means of the epochs' means
+        label = "batches' mean" + (f" ({epochs[1]}-epoch runs)" if runs else "")
+    else:
+        (epochs, loss), label = thin(loss), "training"
     loss = clip_curve(loss)
-    ax_l.plot(epochs, loss, color="tab:purple", lw=1.4)
+    ax_l.plot(epochs, loss, color="tab:purple", lw=1.4, label=label)
     finite = loss[np.isfinite(loss)]
     if finite.size and finite.min() > 0:
         ax_l.set_yscale("log")
     ax_l.set(xlabel="epoch", ylabel="loss", title=title)
-    epochs, accuracy = thin(accuracy)
-    ax_a.plot(epochs, 100 * accuracy, color="tab:green", lw=1.4, label="training")
+    ax_a.plot(*thin(accuracy * 100), color="tab:green", lw=1.4, label="training")
     ax_a.set(xlabel="epoch", ylabel="training accuracy (%)", ylim=(-2, 102), title="Accuracy")
-    if test_accuracy is not None:
-        epochs, test = thin(np.asarray(test_accuracy, dtype=float))
-        ax_a.plot(epochs + 1, 100 * test, color="tab:orange", lw=1.4,
-                  label="test (after the epoch)")
-        ax_a.set_ylabel("accuracy (%)")
-        ax_a.legend(fontsize=8, loc="lower right")
+    for ax, values, scale in ((ax_l, test_loss, 1), (ax_a, test_accuracy, 100)):
+        if values is not None and len(values):
+            at, test = thin(clip_curve(scale * np.asarray(values, dtype=float)))
+            ax.plot(at + test_first, test, color="tab:orange", lw=1.4, label="test")
+            ax_a.set_ylabel("accuracy (%)")
     if final is not None:
-        e, fl, fa = final
-        fl = float(clip_curve(np.array([fl]))[0])
+        e, fl, fa = final[0], float(clip_curve(np.array([final[1]]))[0]), final[2]
         if np.isfinite(fl) and (not finite.size or finite.min() > 0 or fl > 0):
             ax_l.plot([e], [fl], "o", color="tab:purple", ms=4)
         ax_a.plot([e], [100 * fa], "o", color="tab:green", ms=4)
+    if diverged is not None and finite.size:  # the last finite loss, and why it stopped
+        last = np.flatnonzero(np.isfinite(loss))[-1]
+        ax_l.plot([epochs[last]], [loss[last]], "X", color="tab:red", ms=9,
+                  label=f"diverged at epoch {diverged[0]}:\n{diverged[1]}")
     for ax in (ax_l, ax_a):
         ax.grid(alpha=0.3)
+        if len(ax.get_legend_handles_labels()[0]) > 1:
+            ax.legend(fontsize=8, loc="lower right" if ax is ax_a else "best")
     save(fig, path)
+
+
+def _binned(loss, lo, hi, bins=CURVE_BINS):
+    """(epochs, lowest, highest, mean) of a mini-batch loss, per epoch or (means) per run."""
+    if len(loss) <= bins:
+        return np.arange(len(loss)), np.asarray(lo), np.asarray(hi), np.asarray(loss)
+    size = math.ceil(len(loss) / bins)
+    pad = math.ceil(len(loss) / size) * size - len(loss)
+    runs = [np.r_[a, np.full(pad, np.nan)].reshape(-1, size) for a in (loss, lo, hi)]
+    with warnings.catch_warnings():  # a run all NaN (stopped) stays NaN, and says nothing
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return (np.arange(len(runs[0])) * size, *(np.nanmean(r, axis=1) for r in runs[1:]),
+                np.nanmean(runs[0], axis=1))
 
 
 def thin(values, limit=FIGURE_CURVE_POINTS):

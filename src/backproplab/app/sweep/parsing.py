@@ -57,6 +57,7 @@ _KINDS = {
     "stop_at_loss": (float, "a number"),
     "init": (str, "a model file path"),
     "test_n": (int, "a whole number"),
+    "test_fraction": (float, "a number between 0 and 1"),
 }
 assert set(_KINDS) == set(CONFIG_KEYS)
 

@@ -23,7 +23,7 @@ from ...errors import BackproplabError
 from ...models.mlp import MLP
 from ...nn.optimizers import OPTIMIZERS
 from .. import budget
-from ..factory import load_data, load_test_data, start_from
+from ..factory import has_test_data, load_data, load_test_data, start_from
 from . import stopping
 
 PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1")  # may differ in a stack
@@ -148,7 +148,7 @@ def _train_group(group, grad_norm_every, stop):
             history = trainer.run()
     if history.interrupted:
         stopping.REQUEST.asked = True  # the sweep stops too; a worker starts no other stack
-    test_acc = _test_accuracy(net, cfgs) if first.test_n and not history.interrupted \
+    test_acc = _test_accuracy(net, cfgs) if has_test_data(first) and not history.interrupted \
         else [None] * net.k
     metrics = []
     for m in range(net.k):
@@ -183,7 +183,8 @@ def _status(history, m):
 
 
 def _test_accuracy(net, cfgs):
-    """Each network's accuracy on its own fresh sample (drawn from its data seed)."""
+    """Each network's accuracy on its own test set (a fresh sample, or the share held out,
+    drawn from its data seed)."""
     samples = [load_test_data(c) for c in cfgs]
     x = np.stack([a for a, _ in samples])
     y = np.stack([b for _, b in samples])
