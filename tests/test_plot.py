@@ -208,7 +208,7 @@ def damage(out, kind):
     ("a row too few", "8 networks' curves over 30 epochs, but results.csv has 7 networks"),
     ("a row too many", "results.csv has 9 networks, the longest of 30 epochs: the two files"),
     ("curves of another sweep", "holds 8 networks' curves over 10 epochs, but results.csv"),
-    ("a cell too few", "line 9 has 33 cells, the header 34"),
+    ("a cell too few", "line 9 has 34 cells, the header 35"),  # 35: with test_fraction
     ("a bad hidden", "line 9: hidden '8-x' is not a list of layer sizes such as 4-4"),
     ("a bad setting", "line 9: unknown optimizer 'adamw2'"),
     ("a bad status", "line 9: status 'done' is not one of"),
