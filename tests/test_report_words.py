@@ -142,3 +142,41 @@ def test_findings_sentences(stuck):
     if stuck:
         assert f"in {words.some_of(stuck, 4)} its loss never left the plateau" in fails[0]
     assert "gradient norm was a median of 2e-05 against 0.0001" in fails[0]
+
+
+def test_the_generalisation_curves_are_the_sweeps_networks_and_read_as_prose():
+    from backproplab.app import sweep
+    from backproplab.app.report import heldout
+
+    configs = sweep.parse("g.toml", 'data = "xor"\nhidden = [[4, 4], [8, 8]]\ntest_n = 200\n'
+                                    'epochs = 400\nseeds = 2\n')
+    result = sweep.run(configs, jobs=1, progress=False)
+    rows = [{"label": f"{h}×{h}", "index": [i for i, c in enumerate(configs)
+                                             if c.hidden == [h, h]]} for h in (4, 8)]
+    measured = heldout.curves(result, rows)
+    for (_, epochs, train, test), row in zip(measured, rows):
+        first = row["index"][0]
+        # the sweep's own network: the training loss at each measured epoch is the sweep's
+        inside = epochs < 400
+        np.testing.assert_array_equal(train[inside], result.loss[first, epochs[inside]])
+        assert epochs[0] == 0 and epochs[-1] == 400 and np.all(np.diff(epochs) > 0)
+        assert np.all(np.isfinite(test)) and test[0] > 0
+    text = heldout.paragraph("xor", measured, 200)
+    assert text.startswith("Per epoch on the XOR data") and text.count("for ") == 2
+    assert "; and for 8×8" in text and "200 fresh points" in text
+
+
+@pytest.mark.parametrize("test, says", [
+    ([0.25, 0.2, 0.1, 0.05], "fell to the end, to 0.05"),
+    ([0.25, 0.1, 0.05, 0.2], "ended 4 times higher, at 0.2"),
+    ([0.25, 0.1, 0.05, 0.06], "lowest at epoch 20 (0.05) and ended at 0.06"),
+    ([0.25, 0.25, 0.25, 0.25], "neither loss left the plateau"),
+])
+def test_the_generalisation_paragraph_says_what_the_curve_did(test, says):
+    from backproplab.app.report import heldout
+
+    train = [0.25, 0.25, 0.25, 0.24] if "plateau" in says else [0.25, 0.1, 0.02, 0.01]
+    measured = [("2×2", np.array([0, 10, 20, 30]), np.array(train), np.array(test))]
+    text = heldout.paragraph("linear", measured, 1000)
+    assert says in text
+    assert "; and" not in text and not any(f in text for f in ("  ", " ,", "..", "nan"))

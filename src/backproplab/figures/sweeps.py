@@ -13,7 +13,7 @@ import numpy as np
 from .bands import Series, band_plot, thin
 from .plotting import DPI, _pyplot, clip_curve, save
 
-__all__ = ["Series", "band_plot", "grad_norm_plot", "bar_pair"]
+__all__ = ["Series", "band_plot", "grad_norm_plot", "bar_pair", "train_test_curves"]
 
 
 def grad_norm_plot(panels, path):
@@ -90,3 +90,25 @@ def bar_pair(categories, train_values, test_values, path, title, ylabel="accurac
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     save(fig, path, dpi=DPI)
 
+
+
+def train_test_curves(panels, path, ylabel="loss"):
+    """Training and test loss against epoch, one panel per ``(panel_title, curves)`` with
+    curves a list of ``(label, epochs, train, test)``: a setting's two curves share a colour,
+    the training one solid and the test one dashed, so the gap between them is what reads."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.4), sharey=True,
+                             squeeze=False, layout="constrained")
+    colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(len(c) for _, c in panels)))
+    for ax, (title, curves) in zip(axes[0], panels):
+        for colour, (label, epochs, train, test) in zip(colours, curves):
+            ax.plot(epochs, clip_curve(train), color=colour, lw=1.4, label=f"{label} training")
+            ax.plot(epochs, clip_curve(test), color=colour, lw=1.4, ls="--",
+                    label=f"{label} test")
+        ax.set_yscale("log")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=7, loc="best", ncol=1)
+    save(fig, path, dpi=DPI)

@@ -10,7 +10,7 @@ import numpy as np
 from ...figures import sweeps as figures
 from ...models.mlp import MLP
 from ..factory import load_data
-from . import findings, words
+from . import findings, heldout, words
 from .prose import (
     DATA_TITLES,
     TABLE_HEADER,
@@ -185,6 +185,16 @@ def _generalisation(doc, out, result, tables, configs):
             "training accuracy: " + "; ".join(
                 f"{r['label']} {_pct(r['test_mean'])} against {_pct(r['accuracy_mean'])}"
                 for r in rows) + ".")
+    measured = {data: heldout.curves(result, rows) for data, rows in tables.items()
+                if rows[0]["test_mean"] is not None}
+    if measured:
+        path = "figures/generalisation_curves.png"
+        figures.train_test_curves([(DATA_TITLES.get(d, d), c) for d, c in measured.items()],
+                                  os.path.join(out, path))
+        doc.figure(path, "Training loss (solid) and loss on the fresh sample (dashed) per "
+                         "epoch, the first seed of each setting.")
+        for data, curves in measured.items():
+            doc.paragraph(heldout.paragraph(data, curves, configs[0].test_n))
 
 
 class _quiet_nan:
