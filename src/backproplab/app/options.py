@@ -16,7 +16,7 @@ examples:
   backproplab train --data xor --seed 3             the lab's second run, another seed
   backproplab train --data xor --hidden 8 8 8 --activation relu --optimizer adam --lr 0.01
   backproplab train --data xor --activation none --output none --lr 0.01
-  backproplab train --data circle --n 1000 --batch-size 32 --optimizer adam --lr 0.01
+  backproplab train --data circle --n 1000 --batch-size 32 --optimizer adam --lr 0.01 --epochs 200
   backproplab train --data points.csv --epochs 5000 --save model.npz
   backproplab train --data xor --init model.npz --epochs 1000
   backproplab train --resume runs/xor/model.npz --epochs 40000   go on where a run stopped
