@@ -292,3 +292,34 @@ def test_the_catalogue_s_right_backprop_is_backproplab_s():
     ours = mistakes.backprop(Ws, bs, fw, y, "mse")
     for (_, _, shape, cols), g in zip(array_columns(net), ours):
         np.testing.assert_allclose(g, grads[0, cols].reshape(shape), rtol=1e-12, atol=1e-16)
+
+
+def test_parameters_and_a_list_of_gradients(check):
+    """parameters() in the order W1, b1, …; backward's gradients as a list in that order."""
+    source = NETWORK.replace(
+        "    def forward", "    def parameters(self):\n"
+        "        return [self.w1, self.b1, self.w2, self.b2, self.w3, self.b3]\n\n"
+        "    def forward").replace(
+        'return {"w1": dw1, "b1": db1, "w2": dw2, "b2": db2, "w3": dw3, "b3": db3}',
+        "return [dw1, db1, dw2, db2, dw3, db3]")
+    status, out, err = check(source, *ARGS)
+    assert status == 0, out + err
+    assert "W1 (p0) (2, 3), b1 (p1) (3,)" in out
+
+
+def test_parameters_that_return_copies_exit_2(check):
+    source = NETWORK.replace(
+        "    def forward", "    def parameters(self):\n"
+        "        return [self.w1.copy(), self.b1, self.w2, self.b2, self.w3, self.b3]\n\n"
+        "    def forward")
+    status, _, err = check(source, *ARGS)
+    assert status == 2 and "not copies" in err
+
+
+def test_the_bce_loss(check):
+    source = network(plant=[("2 * (y_hat - y) / n * sigmoid_prime(self.z3)",
+                              "(y_hat - y) / n")])
+    status, out, err = check(source, *ARGS, "--loss", "bce")
+    assert status == 0, out + err
+    status, out, _ = check(network(), *ARGS, "--loss", "bce")  # mse's δ3 under bce
+    assert status == 1 and "W3: " in out
