@@ -152,16 +152,25 @@ MISTAKES = [
 ]
 
 
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
 @pytest.mark.parametrize("step", [False, True], ids=["backward", "step"])
 @pytest.mark.parametrize("name, plant, words, array", MISTAKES, ids=[m[0] for m in MISTAKES])
-def test_every_mistake_is_named(check, name, plant, words, array, step):
-    status, out, err = check(network(step, plant=plant), *ARGS)
+def test_every_mistake_is_named(check, name, plant, words, array, step, bias):
+    status, out, err = check(network(step, bias, plant=plant), *ARGS)
     assert status == 1, out + err
     lines = [line for line in out.splitlines() if line.startswith(f"{array}: ")]
     assert lines and words in " ".join(out.split()), out
 
 
-def test_a_mistake_is_named_without_biases(check):
+def test_an_error_outside_the_catalogue_is_located(check):
+    plant = [("dw2 = self.a1.T @ d2", "dw2 = self.a1.T @ d2\n        dw2[1] *= 3")]
+    status, out, _ = check(network(plant=plant), *ARGS)
+    flat = " ".join(out.split())
+    assert status == 1 and "no mistake in the catalogue fits dW2" in flat
+    assert "wrong in rows 1 of 3" in flat
+
+
+def test_the_line_of_maths_meant_is_shown(check):
     plant = [("sigmoid_prime(self.z2)", "sigmoid_prime(self.a2)")]
     status, out, _ = check(network(bias=False, plant=plant), *ARGS)
     assert status == 1 and "using σ′(a2) instead" in out

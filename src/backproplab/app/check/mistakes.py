@@ -199,10 +199,3 @@ def pattern(name, g, right, loss_value):
         text += "; every entry is off"
     return text
 
-
-def array_mistakes():
-    """The catalogue's names, for the help and the README."""
-    return ["σ′ at the output instead of the input", "activation derivative left out",
-            "not divided by n / divided twice", "missing transpose", "sign error",
-            "bias gradient not summed over samples", "weights updated before use",
-            "the ½ or 2 of the squared error"]

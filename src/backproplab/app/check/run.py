@@ -68,11 +68,12 @@ def check(path, function, cfg, epochs=2000, timeout=60.0, out="."):
     file = path.rsplit("/", 1)[-1]
     with Learner(path, function, timeout) as learner:
         info = learner.start(net.n_in, net.hidden, net.n_out, cfg.seed)
-        missing = [m for m in ("forward",) if m not in info["methods"]]
-        if missing or not {"backward", "step"} & set(info["methods"]):
-            raise LearnerFailed(f"{file}: the network has no "
-                                f"{'forward(x)' if missing else 'backward(x, y) or step(x, y, lr)'}"
-                                "; the protocol needs forward and at least one of the two")
+        if "forward" not in info["methods"]:
+            raise LearnerFailed(f"{file}: the network has no forward(x); the protocol needs it "
+                                "and at least one of backward(x, y) and step(x, y, lr)")
+        if not {"backward", "step"} & set(info["methods"]):
+            raise LearnerFailed(f"{file}: the network has no backward(x, y) or step(x, y, lr); "
+                                "the protocol needs at least one of the two")
         layout = protocol.find_layout(info, sizes, file)
         result.lines.append(protocol.describe(layout))
         Ws, bs = _weights(net, layout.has_bias)
