@@ -136,6 +136,8 @@ def test_a_right_network_passes(check, tmp_path, step, bias):
 MISTAKES = [
     ("sigma at output", [("sigmoid_prime(self.z2)", "sigmoid_prime(self.a2)")],
      "using σ′(a2) instead", "W2"),
+    ("a(1 - a) given z", [("sigmoid_prime(self.z2)", "self.z2 * (1 - self.z2)")],
+     "using z2(1 − z2) instead", "W2"),
     ("derivative left out", [(") * sigmoid_prime(self.z1)", ")")],
      "with the factor σ′(z1) left out", "W1"),
     ("not divided by n", [("2 * (y_hat - y) / n *", "2 * (y_hat - y) *"),

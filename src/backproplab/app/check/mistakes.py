@@ -21,6 +21,9 @@ from ...nn.activations import get_activation
 from ...nn.losses import get_output
 
 MATCH = 1e-8  # a mistake fits when its gradient is the learner's to this relative error
+# f′ written with the output a = f(z), as courses write it: given z instead, it is another slip
+OUTPUT_FORMS = {"sigmoid": (lambda a: a * (1 - a), "{v}(1 − {v})"),
+                "tanh": (lambda a: 1 - a * a, "1 − {v}²")}
 
 
 def _apply(layer, z):
@@ -79,6 +82,8 @@ def backprop(Ws, bs, fw, y, loss, changes=None, lr=None):
             delta = upstream
         elif change == "at_output":
             delta = upstream * derivative(fw.layers[l - 1], fw.a[l])
+        elif change == "form_at_z":
+            delta = upstream * OUTPUT_FORMS[fw.layers[l - 1].name][0](fw.z[l])
         else:
             delta = upstream * derivative(fw.layers[l - 1], fw.z[l])
         grads[2 * l - 2], grads[2 * l - 1] = fw.a[l - 1].T @ delta, delta.sum(axis=0)
@@ -111,18 +116,21 @@ def _meant(l, L, layers, loss):
 CHANGES = {
     "at_output": "using {f}(a{l}) instead",
     "left_out": "with the factor {f}(z{l}) left out",
+    "form_at_z": ("using {form} instead: that formula takes the output a{l} = {fn}(z{l}), and "
+                  "yours is given z{l}"),
     "no_transpose": "with W{k} not transposed (δ{k}·W{k} for δ{k}·W{k}ᵀ)",
     "updated": ("with W{k} already updated by the step: update the weights only after the "
                 "whole backward pass has used them"),
 }
 
 
-def delta_variants(Ws, L, loss, step):
-    """(description, changes) for every mistake in a δ line: at one layer, or at every layer."""
-    kinds = ["at_output", "left_out"]
+def delta_variants(Ws, L, loss, step, names):
+    """(description, changes) for every mistake in a δ line: at one layer, or at every layer.
+    ``names``: each layer's activation (the output's last)."""
     out = []
-    for kind in kinds:
-        layers = [l for l in range(1, L + 1) if not (l == L and loss == "bce")]
+    for kind in ("at_output", "left_out", "form_at_z"):
+        layers = [l for l in range(1, L + 1) if not (l == L and loss == "bce")
+                  and (kind != "form_at_z" or names[l - 1] in OUTPUT_FORMS)]
         out += [((kind, l), {l: kind}) for l in layers]
         if len(layers) > 1:
             out.append(((kind, "all"), dict.fromkeys(layers, kind)))
@@ -165,14 +173,17 @@ def diagnose(index, g, Ws, bs, fw, y, loss, scale, loss_value, step_lr=None):
     if n > 1 and fits(right / n):
         return (f"d{name} is n = {n} times too small: dL/dŷ = 2(ŷ − y)/n takes the mean "
                 "once; divided by n twice")
-    for (kind, where), changes in delta_variants(Ws, L, loss, step_lr is not None):
+    names = [layer.name for layer in fw.layers]
+    for (kind, where), changes in delta_variants(Ws, L, loss, step_lr is not None, names):
         layers = sorted(changes)
         if not any(l >= layer for l in layers):
             continue  # a change above the array's layer cannot reach it
         if fits(scale * backprop(Ws, bs, fw, y, loss, changes, step_lr)[index]):
             l = max(l for l in layers if l >= layer) if kind != "updated" else layer
             f = "σ′" if fw.layers[l - 1].name == "sigmoid" else "f′"
-            text = CHANGES[kind].format(f=f, l=l, k=l + 1)
+            form = OUTPUT_FORMS.get(names[l - 1], (None, ""))[1].format(v=f"z{l}")
+            fn = "σ" if names[l - 1] == "sigmoid" else names[l - 1]
+            text = CHANGES[kind].format(f=f, l=l, k=l + 1, form=form, fn=fn)
             every = " (the same in every layer)" if where == "all" else ""
             return f"{_meant(l, L, fw.layers, loss)}; your d{name} matches {text}{every}"
     return pattern(name, g, right, loss_value)

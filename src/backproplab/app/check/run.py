@@ -223,7 +223,8 @@ def _convention(result, learner, info, grads, ref, y_hat, y, L, loss):
         fits = [c for c in names if abs(ratio - c) <= 1e-8 * c]
         if fits:
             scale = fits[0] if counts[fits[0]] >= counts[scale] else scale
-            result.lines.append(f"your loss: {names[fits[0]]} (× {fits[0]:g} backproplab's)")
+            times = "" if fits[0] == 1 else f" (× {fits[0]:g} backproplab's)"
+            result.lines.append(f"your loss: {names[fits[0]]}{times}")
     if scale != 1.0:
         result.lines.append(f"your gradients: of {names[scale]} (× {scale:g} backproplab's); "
                             "compared with that factor, not failed for it")
