@@ -248,7 +248,9 @@ def test_a_forward_slip_is_named(check):
     (NETWORK.replace("def backward", "def backwards"), "backward(x, y) or step(x, y, lr)"),
     (NETWORK.replace("size=(h1, h2)", "size=(h1, 4)"), "W2 (w2) has shape (3, 4)"),
     (NETWORK.replace('"w3": dw3, ', ""), "no gradient for w3"),
-], ids=["no make_network", "no forward", "no backward or step", "wrong shape", "no gradient"])
+    (NETWORK.replace("return self.a3", "pass"), "forward(x) returned NoneType"),
+], ids=["no make_network", "no forward", "no backward or step", "wrong shape", "no gradient",
+        "forward returns None"])
 def test_bad_protocols_exit_2_with_one_line(check, source, words):
     status, out, err = check(source, *ARGS)
     assert status == 2 and out == ""

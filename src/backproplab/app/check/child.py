@@ -53,6 +53,21 @@ def _their_traceback(error, path):
     return "\n".join(lines)
 
 
+class ProtocolError(Exception):
+    """The learner's network answered, but not as the protocol asks."""
+
+
+def _floats(value, what):
+    """value as a float array, or the error that says what it was."""
+    try:
+        if value is None:
+            raise TypeError
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"{what} returned {type(value).__name__}, not an array of "
+                           "numbers") from None
+
+
 class Server:
     """The learner's network and the requests on it."""
 
@@ -67,7 +82,7 @@ class Server:
             warnings.simplefilter("always")
             try:
                 result = f(*args)
-            except Exception as e:  # their code: any exception is theirs to see
+            except (Exception, SystemExit) as e:  # their code: any exception is theirs to see
                 raise LearnerError(_their_traceback(e, self.path)) from None
         for w in caught:
             where = f" (line {w.lineno})" if os.path.realpath(w.filename) == self.path else ""
@@ -123,20 +138,21 @@ class Server:
             elif self.kind == "attributes":
                 setattr(self.net, self.names[i], new.copy())
             else:
-                raise LearnerError(f"parameters() gave item {i} as {type(old).__name__} of "
+                raise ProtocolError(f"parameters() gave item {i} as {type(old).__name__} of "
                                    f"shape {np.shape(old)}: the checker needs float NumPy "
                                    "arrays it can write into")
 
     def forward(self, x):
-        return np.asarray(self.call(self.net.forward, x.copy()), dtype=float)
+        return _floats(self.call(self.net.forward, x.copy()), "forward(x)")
 
     def backward(self, x, y):
         grads = self.call(self.net.backward, x.copy(), y.copy())
         if isinstance(grads, dict):
-            return list(grads), [np.asarray(g, dtype=float) for g in grads.values()]
+            return list(map(str, grads)), [_floats(g, f"backward's {k}") for k, g in
+                                           grads.items()]
         if isinstance(grads, (list, tuple)):
-            return None, [np.asarray(g, dtype=float) for g in grads]
-        raise LearnerError(f"backward(x, y) returned {type(grads).__name__}: it must return "
+            return None, [_floats(g, f"backward's gradient {i}") for i, g in enumerate(grads)]
+        raise ProtocolError(f"backward(x, y) returned {type(grads).__name__}: it must return "
                            "the gradients, a dict keyed by the weights' names or a list in "
                            "their order")
 
@@ -174,7 +190,7 @@ class Server:
             keys, grads = self.backward(x, y)
             weights = self.get()
             if any(grads[k].size != w.size for w, k in zip(weights, order)):
-                raise LearnerError("a gradient from backward has another size than its "
+                raise ProtocolError("a gradient from backward has another size than its "
                                    "weights, so plain gradient descent cannot apply it")
             self.set([w - lr / scale * grads[k].reshape(w.shape)
                       for w, k in zip(weights, order)])
@@ -195,6 +211,10 @@ def serve(conn, path, function):
             reply, out = answer(server, op, header, arrays)
         except LearnerError as e:
             reply, out = {"traceback": str(e)}, []
+        except ProtocolError as e:
+            reply, out = {"error": f"{os.path.basename(path)}: {e}"}, []
+        except Exception as e:  # what their objects did to the protocol: said, not a crash
+            reply, out = {"traceback": f"{type(e).__name__}: {e}"}, []
         conn.send_bytes(encode(reply, out))
 
 
