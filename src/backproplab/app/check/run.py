@@ -2,6 +2,7 @@
 weights — structure, forward pass, gradients array by array (with the mistake named), and
 training side by side. :func:`check` returns a :class:`Result`; :mod:`.table` prints it."""
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,7 +66,7 @@ def check(path, function, cfg, epochs=2000, timeout=60.0, out="."):
     net = build_model(cfg, x.shape[1])
     sizes = [net.n_in, *net.hidden, net.n_out]
     result = Result()
-    file = path.rsplit("/", 1)[-1]
+    file = os.path.basename(path)
     with Learner(path, function, timeout) as learner:
         info = learner.start(net.n_in, net.hidden, net.n_out, cfg.seed)
         if "forward" not in info["methods"]:
