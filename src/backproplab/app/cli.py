@@ -98,6 +98,7 @@ def build_parser():
                         help="replace --out even if it holds files other than a report")
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     _add_learning_tools(commands)
+    _add_check(commands)
     for command in commands.choices.values():  # --debug after the command's name works too
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help="show a traceback for every error")
@@ -178,6 +179,60 @@ def _add_learning_tools(commands):
                         "%(default)s); --epochs trains on them first")
     e.add_argument("--format", default="text", help="text or markdown (default: %(default)s)")
     e.add_argument("--out", metavar="FILE", help="write it to FILE instead of printing it")
+
+
+CHECK_PROTOCOL = """\
+your file defines make_network(n_in, hidden, n_out, seed) (or the function named after a
+colon, FILE.py:function), which returns your network object. The object has:
+  - its weights as NumPy arrays: parameters() returning W1, b1, W2, b2, ... in that order,
+    or attributes W1/w1/weight1, b1/B1/bias1, ...; biases are optional; a W may be
+    (n_in, n_out) or transposed, (n_out, n_in). The checker writes its weights into them.
+  - forward(x): the output, shape (n, 1) or (n,);
+  - backward(x, y): the gradients, a dict keyed by the weights' names (or dW1, ...) or a list
+    in their order; and/or step(x, y, lr): one plain gradient-descent update, in place;
+  - optionally loss(y_hat, y): then the gradients are also checked against finite
+    differences of your own loss.
+exit status: 0 all matches, 1 something does not, 2 a bad file, protocol or option.
+
+examples:
+  backproplab check my_lab.py
+  backproplab check my_lab.py --data xor --hidden 4 4
+  backproplab check my_lab.py:build --loss bce --epochs 500 --out runs/check
+"""
+
+
+def _add_check(commands):
+    """check: a learner's own network against backproplab's, the mistake named."""
+    check = commands.add_parser(
+        "check", help="check your own NumPy network against backproplab's, naming the mistake",
+        description="Run your network (in a child process, with a time limit) beside\n"
+                    "backproplab's MLP at the same weights: the structure, the forward pass\n"
+                    "(to 1e-10), every gradient array (against backprop and, with your loss,\n"
+                    "finite differences; a failing one is matched against the usual mistakes),\n"
+                    "and training from the same weights, both loss curves in check.png.",
+        epilog=CHECK_PROTOCOL, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("file", metavar="FILE.py[:function]", help="your network's file")
+    d = check.add_argument_group("the network to compare with")
+    d.add_argument("--data", default="linear", metavar="NAME|FILE.csv",
+                   help="two-class data set (default: %(default)s)")
+    d.add_argument("--n", type=int, help="number of points of a generated data set")
+    d.add_argument("--noise", type=float, help="noise of a generated data set")
+    d.add_argument("--hidden", type=int, nargs="+", metavar="UNITS",
+                   help="units per hidden layer (default: 10 10)")
+    d.add_argument("--activation", nargs="+", metavar="NAME",
+                   help="hidden activation, one or one per layer (default: sigmoid)")
+    d.add_argument("--output", metavar="NAME", help="sigmoid or none (default: sigmoid)")
+    d.add_argument("--loss", metavar="NAME", help="mse or bce (default: mse)")
+    d.add_argument("--lr", type=float, help="learning rate of the training (default: 1)")
+    d.add_argument("--epochs", type=int, default=2000,
+                   help="epochs of training side by side (default: %(default)s; 0: none)")
+    d.add_argument("--seed", type=int, default=0, help="the weights' seed (default: 0)")
+    c = check.add_argument_group("check")
+    c.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="longest any one call into your code may take (default: %(default)g)")
+    c.add_argument("--out", metavar="DIR", default=".",
+                   help="folder for check.png (default: the current folder)")
 
 
 def main(argv=None):

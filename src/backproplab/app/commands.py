@@ -1,6 +1,7 @@
 """What each command does with its parsed options: the bodies behind ``backproplab train``,
-``sweep``, ``plot``, ``report``, ``gradcheck`` and ``explain``. The command line (:mod:`.cli`)
-imports this module only once it knows which command runs, so ``--help`` stays light."""
+``sweep``, ``plot``, ``report``, ``gradcheck``, ``explain`` and ``check``. The command line
+(:mod:`.cli`) imports this module only once it knows which command runs, so ``--help`` stays
+light."""
 
 import os
 import sys
@@ -9,7 +10,7 @@ from dataclasses import fields
 
 from ..errors import BackproplabError
 from ..files import write_text
-from . import budget, explain, gradcheck, plot, report, sweep
+from . import budget, check, explain, gradcheck, plot, report, sweep
 from .budget import parse_size
 from .config import TrainConfig
 from .edge import signals_deferred
@@ -128,6 +129,22 @@ def run_explain(args):
     return 0
 
 
+def run_check(args):
+    path, function = args.file, "make_network"
+    head, _, tail = args.file.rpartition(":")
+    if head and tail.isidentifier():
+        path, function = head, tail
+    if args.timeout <= 0:
+        raise BackproplabError(f"--timeout must be > 0, got {args.timeout:g}")
+    if args.epochs < 0:
+        raise BackproplabError(f"--epochs must be >= 0, got {args.epochs}")
+    cfg = config_from_args(args)
+    result = check.check(path, function, cfg, epochs=args.epochs, timeout=args.timeout,
+                         out=args.out)
+    print(check.format_result(args.file, cfg, result), end="")
+    return 0 if result.passed else 1
+
+
 def _write(text, path):
     """Write ``text`` to ``path`` (atomically), if a path is given."""
     if not path:
@@ -140,4 +157,4 @@ def _write(text, path):
 
 
 COMMANDS = {"train": run_train, "sweep": run_sweep, "plot": run_plot, "report": run_report,
-            "gradcheck": run_gradcheck, "explain": run_explain}
+            "gradcheck": run_gradcheck, "explain": run_explain, "check": run_check}
