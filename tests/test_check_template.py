@@ -79,3 +79,29 @@ def _slice(net, name):
             return slice(start, start + value.size)
         start += value.size
     raise KeyError(name)
+
+
+EXAMPLES = __import__("pathlib").Path(__file__).parent.parent / "examples" / "check"
+
+
+def test_check_on_the_template_names_the_missing_gradients_then_passes_once_filled(cli,
+                                                                                   tmp_path):
+    path = tmp_path / "my_lab.py"
+    status, out, _ = cli("check", "--template", path)
+    assert status == 0 and "fill in backward's TODO lines" in out
+    options = ["--data", "xor", "--hidden", 4, 4, "--epochs", 50, "--out", tmp_path]
+    status, _, err = cli("check", path, *options)
+    assert status == 2 and "no gradient yet for w1, b1, w2, b2, w3, b3" in err
+    path.write_text(template.filled(path.read_text()))
+    status, out, err = cli("check", path, *options)
+    assert status == 0, err
+    assert "all 6 arrays pass" in out
+
+
+def test_the_examples_pass_and_fail_as_they_say(cli, tmp_path):
+    options = ["--data", "xor", "--hidden", 4, 4, "--epochs", 50, "--out", tmp_path]
+    status, out, err = cli("check", EXAMPLES / "lab_network.py", *options)
+    assert status == 0, err
+    status, out, err = cli("check", EXAMPLES / "lab_network_buggy.py", *options)
+    assert status == 1
+    assert "z2(1 − z2)" in out and "a2 = σ(z2)" in out

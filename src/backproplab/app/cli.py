@@ -212,7 +212,12 @@ def _add_check(commands):
                     "and training from the same weights, both loss curves in check.png.",
         epilog=CHECK_PROTOCOL, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("file", metavar="FILE.py[:function]", help="your network's file")
+    check.add_argument("file", metavar="FILE.py[:function]", nargs="?",
+                       help="your network's file")
+    check.add_argument("--template", metavar="FILE.py",
+                       help="write a starting file to FILE.py instead: data, make_network and "
+                            "forward done, backward as TODO lines with each array's shape and "
+                            "chain-rule line")
     d = check.add_argument_group("the network to compare with")
     d.add_argument("--data", default="linear", metavar="NAME|FILE.csv",
                    help="two-class data set (default: %(default)s)")

@@ -12,6 +12,7 @@ from ..errors import BackproplabError
 from ..files import write_text
 from . import budget, check, explain, gradcheck, plot, report, sweep
 from .budget import parse_size
+from .check import template
 from .config import TrainConfig
 from .edge import signals_deferred
 from .factory import resume_config
@@ -130,6 +131,16 @@ def run_explain(args):
 
 
 def run_check(args):
+    if args.template:
+        if args.file:
+            raise BackproplabError("give a file to check or --template FILE.py, not both")
+        written = template.write_template(args.template)
+        print(f"wrote {written}: fill in backward's TODO lines, then run "
+              f"backproplab check {written}")
+        return 0
+    if not args.file:
+        raise BackproplabError("name your network's file (FILE.py[:function]), or write a "
+                               "starting one with --template FILE.py")
     path, function = args.file, "make_network"
     head, _, tail = args.file.rpartition(":")
     if head and tail.isidentifier():

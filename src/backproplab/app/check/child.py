@@ -147,6 +147,12 @@ class Server:
 
     def backward(self, x, y):
         grads = self.call(self.net.backward, x.copy(), y.copy())
+        named = grads.items() if isinstance(grads, dict) else (
+            enumerate(grads) if isinstance(grads, (list, tuple)) else ())
+        missing = [str(k) for k, g in named if g is None]
+        if missing:  # a template's TODO lines, or gradients not written yet
+            raise ProtocolError(f"backward gives no gradient yet for {', '.join(missing)} "
+                                "(None): those are still to write")
         if isinstance(grads, dict):
             return list(map(str, grads)), [_floats(g, f"backward's {k}") for k, g in
                                            grads.items()]
