@@ -145,14 +145,24 @@ def test_an_ascii_terminal_gets_readable_output():
     assert "?" in out and "The loss went down" in out  # σ, ×, ⊙ shown as '?'
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.2, 0.6])
+def finish(proc):
+    """The process's output once it has ended; killed (and the test failed) if it does not."""
+    try:
+        return proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("the process did not stop") from None
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.3, 0.6])
 def test_an_early_ctrl_c_is_an_interruption_not_a_traceback(tmp_path, delay):
     proc = subprocess.Popen([sys.executable, "-m", "backproplab", "train", "--data", "xor",
                              "--epochs", "10000000", "--out", tmp_path / "r", "--no-plots"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = finish(proc)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
     assert leftovers(tmp_path) == []
@@ -167,7 +177,7 @@ def test_a_signal_during_training_keeps_what_was_trained(tmp_path, sig):
         if line.startswith("epoch") and int(line.split()[1]) >= 400:
             proc.send_signal(sig)
             break
-    out, err = proc.communicate(timeout=60)
+    out, err = finish(proc)
     assert proc.returncode == 130 and "Traceback" not in err
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["status"] == "interrupted" and metrics["epochs_run"] >= 400

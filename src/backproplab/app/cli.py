@@ -6,6 +6,8 @@ Start-up imports nothing heavy: NumPy and friends are imported by the command th
 import argparse
 import sys
 
+from .edge import readable_output, run, say, signals_deferred, terminate_as_interrupt
+
 
 def build_parser():
     from .options import (
@@ -242,24 +244,26 @@ def _add_check(commands):
 
 def main(argv=None):
     """Run the command line with ``argv`` (default: sys.argv[1:]); returns the exit status."""
-    from .edge import readable_output, run, say, terminate_as_interrupt
-
-    try:  # a Ctrl-C while NumPy and the commands load is an interruption like any other
+    try:
         terminate_as_interrupt()
-        readable_output()
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        if args.version:
-            from .. import __version__
+        # A Ctrl-C while NumPy and the commands load is held until they have loaded, then is an
+        # interruption like any other. Raised in the middle of an import, it could be swallowed
+        # by the library being imported, or make Python end by SIGINT after exit status 130.
+        with signals_deferred():
+            readable_output()
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.version:
+                from .. import __version__
 
-            print(f"backproplab {__version__}")
-            return 0
-        if args.command is None:
-            parser.print_help()
-            return 2
-        if args.command == "train":  # --resume must know which options were typed
-            args.defaults = vars(parser.parse_args(["train"]))
-        from .commands import COMMANDS
+                print(f"backproplab {__version__}")
+                return 0
+            if args.command is None:
+                parser.print_help()
+                return 2
+            if args.command == "train":  # --resume must know which options were typed
+                args.defaults = vars(parser.parse_args(["train"]))
+            from .commands import COMMANDS
     except KeyboardInterrupt:
         say("backproplab: interrupted")
         return 130
