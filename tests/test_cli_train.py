@@ -199,7 +199,7 @@ BAD_CSV = {
     "infinite.csv": ("x1,x2,label\n0.1,inf,0\n", "infinite.csv:2", "not finite"),
     "nan.csv": ("x1,x2,label\n0.1,nan,0\n", "nan.csv:2", "not finite"),
     "ragged.csv": ("x1,x2,label\n0.1,0.2,0\n0.1,0.2\n", "ragged.csv:3", "2 cells"),
-    "label.csv": ("x1,x2,label\n0.1,0.2,2\n", "label.csv:2", "must be 0 or 1"),
+    "label.csv": ("x1,x2,label\n0.1,0.2,12\n", "label.csv:2", "whole number from 0 to 9"),
     "one_column.csv": ("label\n0\n1\n", "one_column.csv:1", "at least two columns"),
     "no_rows.csv": ("x1,x2,label\n", "no_rows.csv", "no data rows"),
     "empty.csv": ("", "empty.csv", "empty"),

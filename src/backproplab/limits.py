@@ -18,6 +18,7 @@ FIGURE_CHUNK = 64 * MiB  # a figure evaluates a network over a grid this many by
 FIGURE_GRID_WORK = 10**10  # multiply-adds of a network over a figure's grid: a coarser grid beyond
 FIGURE_POINTS = 10_000  # data points a scatter draws: a larger set draws a sample of this many
 FIGURE_CURVE_POINTS = 100_000  # a learning curve longer than this is thinned to about this
+MAX_CLASSES = 10  # a CSV file's labels are classes 0 to MAX_CLASSES − 1 (a figure's colours)
 
 
 def size_text(n):

@@ -21,7 +21,7 @@ on every machine.
 import re
 
 from ..errors import BackproplabError
-from ..limits import DEFAULT_MAX_MEMORY, FIGURE_CHUNK, MiB, size_text
+from ..limits import DEFAULT_MAX_MEMORY, FIGURE_CHUNK, MAX_CLASSES, MiB, size_text
 
 DIGITS = (1797, (1, 8, 8))  # the digits: images and the shape of one
 FIGURES = FIGURE_CHUNK + 64 * MiB  # the grid's chunk, and matplotlib's canvas and artists
@@ -78,7 +78,7 @@ def _layers(cfg, in_shape):
     """The number of values each layer outputs for one sample (the input first), and the size
     of the convolutions' patch matrices for one sample."""
     if cfg.model == "mlp":
-        out = 10 if cfg.images else 1
+        out = 10 if cfg.images else MAX_CLASSES if cfg.output == "softmax" else 1
         return [_size(in_shape), *cfg.hidden, out], 0
     c, h, w = in_shape
     widths, patches = [c * h * w], 0

@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 
 from ..checks import number, whole, wholes
-from ..data.datasets import FIXED, GENERATORS, IMAGES, NOISELESS
+from ..data.datasets import CLASSES, FIXED, GENERATORS, IMAGES, NOISELESS
 from ..errors import BackproplabError, unknown_name
 from ..nn.activations import ACTIVATIONS
 from ..nn.losses import LOSSES, OUTPUTS
@@ -63,7 +63,7 @@ class TrainConfig:
     @classmethod
     def for_data(cls, **given):
         """A configuration from the settings ``given``, the rest from the defaults of its data
-        set and model: the lab's for two-class data, ``IMAGE_DEFAULTS`` for the digits."""
+        set and model: the lab's for points, ``IMAGE_DEFAULTS`` for the digits."""
         data, model = given.get("data", cls.data), given.get("model", cls.model)
         defaults = IMAGE_DEFAULTS.get(model, {}) if data in IMAGES else {}
         return cls(**{**defaults, **given})
@@ -148,6 +148,8 @@ class TrainConfig:
                                        "it takes no --n or --noise")
             if self.data in NOISELESS and self.noise is not None:
                 raise BackproplabError(f"the {self.data} data set has no noise setting")
+            if self.data in CLASSES:
+                self._check_classes(CLASSES[self.data])
         elif self.test_n is not None:
             raise BackproplabError("--test-n draws a fresh sample from a generated data set; a "
                                    "CSV file has none")
@@ -163,6 +165,16 @@ class TrainConfig:
             raise BackproplabError("channels needs at least one convolution's channel count")
         whole(self.kernel, "the kernel size (--kernel)", minimum=1)
         number(self.dropout, "--dropout", lo=0, hi_open=1)
+
+    def _check_classes(self, k):
+        """A generated data set of k > 2 classes: a softmax output, and every class drawn."""
+        if self.output != "softmax":
+            raise BackproplabError(f"the {self.data} data set has {k} classes: it needs --output "
+                                   f"softmax and --loss ce (one output unit per class), not "
+                                   f"--output {self.output} and --loss {self.loss}")
+        if self.n is not None and self.n < k:
+            raise BackproplabError(f"the {self.data} data set has {k} classes: --n must be at "
+                                   f"least {k}, got {self.n}")
 
     def _check_images(self):
         for value, option in ((self.n, "--n"), (self.noise, "--noise"),
@@ -224,5 +236,5 @@ class TrainConfig:
 
 
 IMAGE_KEYS = ("model", "channels", "kernel", "dropout")  # the settings of image models
-# the settings a sweep file may give: sweeps train stacks of MLPs on two-class data
+# the settings a sweep file may give: sweeps train stacks of MLPs on points (2 or K classes)
 CONFIG_KEYS = [f.name for f in fields(TrainConfig) if f.name not in IMAGE_KEYS]

@@ -89,6 +89,29 @@ def build_model(cfg, n_in, n_classes=None):
     return net
 
 
+def point_classes(cfg, y):
+    """The number of output units for points labelled ``y`` (whole numbers, any shape), as
+    ``build_model``'s ``n_classes``: for a softmax output one unit per class, K = 1 + the
+    largest label, at least 2; for a sigmoid or linear output None (its one unit), which
+    takes labels 0 and 1 only — more classes are an error that counts them."""
+    top = int(np.max(y)) if np.size(y) else 0
+    if cfg.output == "softmax":
+        return max(top + 1, 2)
+    if top > 1:
+        raise BackproplabError(
+            f"{cfg.data}: its labels go up to {top}, so {top + 1} classes: more than two "
+            f"classes need --output softmax --loss ce (one output unit per class); the "
+            f"{cfg.output} output has one unit, for labels 0 and 1")
+    return None
+
+
+def point_model(cfg, x, y):
+    """The network of a configuration for points x (n, features) labelled y: one output unit,
+    or with a softmax output one per class (:func:`point_classes`). ``train``, a sweep,
+    gradcheck and explain all build it so, and must agree on the number of classes."""
+    return build_model(cfg, x.shape[-1], point_classes(cfg, y))
+
+
 def image_model(cfg, x, n_classes):
     """The network of an image configuration, for images x as ``load_images`` gives them: the
     cnn takes each image's shape (C, H, W), the mlp its number of pixels."""

@@ -18,6 +18,7 @@ examples:
   backproplab train --data xor --activation none --output none --lr 0.01
   backproplab train --data circle --n 1000 --batch-size 32 --optimizer adam --lr 0.01 --epochs 200
   backproplab train --data points.csv --epochs 5000 --save model.npz
+  backproplab train --data blobs --output softmax --loss ce --epochs 1000   three classes
   backproplab train --data xor --init model.npz --epochs 1000
   backproplab train --resume runs/xor/model.npz --epochs 40000   go on where a run stopped
   backproplab train --data digits                   an MLP on 8×8 handwritten digits
@@ -27,7 +28,8 @@ examples:
 
 # what the help says beside a name, where the name alone is not enough
 NOTES = {
-    "xor": "the lab's 21 points", "digits": "8×8 images of 0–9, split 80/20; needs scikit-learn",
+    "xor": "the lab's 21 points", "blobs": "3 classes: --output softmax --loss ce",
+    "digits": "8×8 images of 0–9, split 80/20; needs scikit-learn",
     "mlp": "dense layers", "cnn": "convolutions, for images: --data digits",
     "none": "no activation", "mse": "the lab's", "bce": "cross-entropy from logits",
     "ce": "softmax cross-entropy, K classes", "step": "lr·G^(epoch//N)",
@@ -64,8 +66,8 @@ def add_network_options(p):
     d = p.add_argument_group("data")
     d.add_argument("--data", default="linear", metavar="NAME|FILE.csv",
                    help=names(GENERATORS, NOTES, last="") + ", a CSV file (header row, "
-                        "features, 0/1 label last), or " + names(IMAGES, NOTES) + " "
-                        + from_defaults)
+                        "features, the label last: 0/1, or classes 0…K−1 with --output "
+                        "softmax --loss ce), or " + names(IMAGES, NOTES) + " " + from_defaults)
     d.add_argument("--n", type=int, help="number of points of a generated data set (default 100)")
     d.add_argument("--noise", type=float, help="noise of a generated data set")
     d.add_argument("--data-seed", type=int, metavar="S",

@@ -1,10 +1,11 @@
 """One training run as the ``train`` command does it: data, network, training with a log and a
 progress bar, the lab's test print, and every output file.
 
-Two-class points (the lab's data) and images in K classes (the digits, with their own test
-set) go through the same steps; what differs between them — the test print, the columns of
-the files, the figures — is in :mod:`.trainfiles`. The model files a run writes are
-checkpoints: ``resume`` takes one up and trains on as if the run had never stopped.
+Points in two classes (the lab's data) or K (a softmax output), and images in K classes (the
+digits, with their own test set) go through the same steps; what differs between them — the
+test print, the columns of the files, the figures — is in :mod:`.trainfiles`. The model files
+a run writes are checkpoints: ``resume`` takes one up and trains on as if the run had never
+stopped.
 """
 
 import contextlib
@@ -26,13 +27,13 @@ from ..models.modelfile import read_checkpoint, read_model_file, save_model, set
 from . import budget
 from .edge import signals_deferred, silence
 from .factory import (
-    build_model,
     default_out,
     has_test_data,
     image_model,
     load_data,
     load_images,
     load_test_data,
+    point_model,
 )
 from .outputs import check_out, check_writable_file, run_folder
 from .trainfiles import Images, Points
@@ -79,7 +80,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
     else:
         x, y, scaling = load_data(cfg)
         x_test, y_test = load_test_data(cfg, scaling) if has_test_data(cfg) else (None, None)
-        net = build_model(cfg, x.shape[1])
+        net = point_model(cfg, x, y)
     checkpoint = _checkpoint(net, resume) if resume else None
     every = log_every or max(1, cfg.epochs // 20)
     test = _test_curve(net, x_test, y_test, cfg, checkpoint)

@@ -1,5 +1,5 @@
-"""What a ``train`` run writes and prints that depends on its data: two-class points (the
-lab's) or images in K classes (the digits). The pipeline itself is :mod:`.train`'s."""
+"""What a ``train`` run writes and prints that depends on its data: points in two classes (the
+lab's) or K, or images in K classes (the digits). The pipeline itself is :mod:`.train`'s."""
 
 import os
 
@@ -7,8 +7,8 @@ import numpy as np
 
 from ..data import datasets
 from ..engine.metrics import confusion_matrix
+from ..figures import classes, plotting
 from ..figures import images as image_figures
-from ..figures import plotting
 from ..figures.units import hidden_units
 
 PRINT_LIMIT = 100  # samples the test print shows all of; beyond, the first and last EDGE
@@ -38,23 +38,41 @@ def curve_marks(h):
 
 
 class Points:
-    """Two-class points: the lab's per-sample test print, and the decision boundary. With a
-    test set, ``test`` (losses, accuracies) measured on it, entry e after e epochs."""
+    """Points in two classes (one output unit) or K (a softmax output): the lab's per-sample
+    test print, and the decision boundary. With a test set, ``test`` (losses, accuracies)
+    measured on it, entry e after e epochs."""
 
     def __init__(self, net, x, y, x_test, y_test, history, test=None, held_out=False):
         self.net, self.x, self.y, self.history = net, x, y, history
         self.x_test, self.y_test, self.test = x_test, y_test, test
         self.held_out = held_out  # the test set is a share of the data, not a fresh sample
-        self.proba = net.predict_proba(x)[:, 0]
-        self.pred = (self.proba >= 0.5).astype(np.int64)
-        self.test_accuracy = None
+        self.n_classes = net.n_out if net.output == "softmax" else None  # K; None: one unit
+        if self.n_classes:
+            self.proba = net.predict_proba(x)  # (n, K)
+            self.pred = self.proba.argmax(axis=-1)
+        else:
+            self.proba = net.predict_proba(x)[:, 0]  # P(label = 1)
+            self.pred = (self.proba >= 0.5).astype(np.int64)
+        self.test_accuracy = self.test_pred = None
         if x_test is not None and not history.diverged:
-            self.test_accuracy = float(np.mean(net.predict(x_test) == y_test))
+            if self.n_classes:
+                self.test_pred = net.predict(x_test)
+                self.test_accuracy = float(np.mean(self.test_pred == y_test[:, 0]))
+            else:
+                self.test_accuracy = float(np.mean(net.predict(x_test) == y_test))
 
     def metrics(self):
-        if self.x_test is None:
-            return {}
-        return {"test_accuracy": self.test_accuracy, "test_n": len(self.x_test)}
+        out = {}
+        if self.x_test is not None:
+            out = {"test_accuracy": self.test_accuracy, "test_n": len(self.x_test)}
+        if self.n_classes:  # rows: the true class, columns: the predicted one
+            k = self.n_classes
+            out["n_classes"] = k
+            out["train_confusion_matrix"] = confusion_matrix(self.y, self.pred, k).tolist()
+            if self.test_pred is not None:
+                out["test_confusion_matrix"] = confusion_matrix(self.y_test, self.test_pred,
+                                                                k).tolist()
+        return out
 
     def history_rows(self):
         return history_table(self.history, self.test)
@@ -62,6 +80,10 @@ class Points:
     def prediction_rows(self):
         x, y, proba, pred = self.x, self.y, self.proba, self.pred
         features = [f"x{i + 1}" for i in range(x.shape[1])]
+        if self.n_classes:
+            classes = [f"probability_{c}" for c in range(self.n_classes)]
+            return (["sample", *features, "label", "prediction", *classes],
+                    ([i, *x[i], int(y[i, 0]), int(pred[i]), *proba[i]] for i in range(len(x))))
         return (["sample", *features, "label", "probability", "prediction"],
                 ([i, *x[i], int(y[i, 0]), proba[i], int(pred[i])] for i in range(len(x))))
 
@@ -77,12 +99,21 @@ class Points:
                                 final=(h.epochs_run, h.final_loss, h.final_accuracy),
                                 test_loss=test[0], test_accuracy=test[1], test_first=0,
                                 **curve_marks(h))
-        if x.shape[1] == 2:
+        if x.shape[1] != 2:
+            return
+        if self.n_classes:
+            classes.comparison(x, y, self.pred, os.path.join(out, "comparison.png"),
+                               self.n_classes)
+        else:
             plotting.comparison(x, y, self.pred, os.path.join(out, "comparison.png"))
-            if not h.diverged:  # a diverged network has no boundary to draw
+        if not h.diverged:  # a diverged network has no boundary to draw
+            if self.n_classes:
+                classes.decision_regions(self.net, x, y,
+                                         os.path.join(out, "decision_boundary.png"))
+            else:
                 plotting.decision_boundary(self.net, x, y,
                                            os.path.join(out, "decision_boundary.png"))
-                hidden_units(self.net, x, y, os.path.join(out, "neurons.png"))
+            hidden_units(self.net, x, y, os.path.join(out, "neurons.png"))
 
     def print_summary(self, stdout):
         labels, h, n = self.y[:, 0], self.history, len(self.y)
@@ -92,8 +123,11 @@ class Points:
                 print(f"… {n - 2 * EDGE} samples more: all {n} are in predictions.csv",
                       file=stdout)
                 continue
-            print(f"Iter {i} | ground truth {int(labels[i])} | prediction {self.proba[i]:.5f}",
-                  file=stdout)
+            if self.n_classes:  # the most probable class, and its probability
+                said = f"{self.pred[i]} (probability {self.proba[i, self.pred[i]]:.5f})"
+            else:
+                said = f"{self.proba[i]:.5f}"
+            print(f"Iter {i} | ground truth {int(labels[i])} | prediction {said}", file=stdout)
         print(f"loss={h.final_loss:.5f} accuracy={100 * h.final_accuracy:.2f}%",
               file=stdout, flush=True)
         if self.test_accuracy is not None:

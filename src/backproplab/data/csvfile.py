@@ -1,4 +1,5 @@
-"""CSV files of two-class points: a header row, numeric feature columns, the 0/1 label last.
+"""CSV files of points: a header row, numeric feature columns, the class label last — 0 or 1
+for two classes, or 0 to K − 1 for K classes (K at most limits.MAX_CLASSES).
 
 A CSV file is something a user hands over, so it is read only if it is a regular UTF-8 file of
 at most limits.MAX_TEXT_FILE (a folder, a FIFO or /dev/zero is refused at once), a line at a
@@ -14,16 +15,18 @@ import numpy as np
 
 from ..errors import BackproplabError
 from ..files import read_text_capped
-from ..limits import MAX_TEXT_FILE
+from ..limits import MAX_CLASSES, MAX_TEXT_FILE
 
 
 def load_csv(path):
-    """Read a CSV file: a header row, numeric feature columns, the 0/1 label in the last column.
+    """Read a CSV file: a header row, numeric feature columns, the class label in the last
+    column (a whole number 0 … limits.MAX_CLASSES − 1). Returns x (n, features) float64 and
+    y (n, 1) int64.
 
     Only a regular UTF-8 file of at most limits.MAX_TEXT_FILE is read (a folder, a FIFO or
     /dev/zero is refused at once). Every problem names the file and the line: a non-numeric,
     empty or infinite cell (with its column), a row with the wrong number of cells, a label
-    other than 0 or 1, fewer than two columns, no data rows.
+    that is not a class number, fewer than two columns, no data rows.
     """
     text = read_text_capped(path, MAX_TEXT_FILE, "CSV file")
     reader = csv.reader(_lines(text))
@@ -80,9 +83,11 @@ def _read_row(path, line, header, row, values):
             raise BackproplabError(f"{path}:{line}: column {_shown(header[c])} is not finite: "
                                    f"{_shown(cell)}")
         values.append(v)
-    if values[-1] not in (0.0, 1.0):
+    label = values[-1]
+    if label != math.floor(label) or not 0 <= label < MAX_CLASSES:
         raise BackproplabError(f"{path}:{line}: the label (last column, {_shown(header[-1])}) "
-                               f"must be 0 or 1, got {_shown(row[-1])}")
+                               f"must be a class, a whole number from 0 to {MAX_CLASSES - 1}, "
+                               f"got {_shown(row[-1])}")
 
 
 def _shown(cell, width=40):

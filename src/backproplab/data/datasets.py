@@ -1,8 +1,9 @@
 """The lab's data sets, a few harder ones, CSV files, and handwritten digits.
 
 Every two-class function returns ``x`` (n, 2) float64 and ``y`` (n, 1) int64 labels 0/1, as the
-lab's ``generate_linear`` and ``generate_XOR_easy`` do. Random ones draw from
-``numpy.random.default_rng(seed)`` and nothing else, so a seed names one data set.
+lab's ``generate_linear`` and ``generate_XOR_easy`` do; ``blobs`` the same with labels 0, 1, 2.
+Random ones draw from ``numpy.random.default_rng(seed)`` and nothing else, so a seed names one
+data set.
 Inputs are returned exactly as generated: no scaling, no shuffling.
 
 The digits are images, (n, 1, 8, 8) with labels (n,) 0..9, split once into a training and a
@@ -111,11 +112,26 @@ def gaussians(n=100, noise=0.15, seed=None):
     return x, labels.astype(np.int64).reshape(n, 1)
 
 
+BLOB_CENTRES = np.array([[0.2, 0.2], [0.8, 0.2], [0.5, 0.8]])
+
+
+def blobs(n=100, noise=0.1, seed=None):
+    """Three classes: round Gaussian clouds of standard deviation ``noise`` about the points
+    (0.2, 0.2) (label 0), (0.8, 0.2) (label 1) and (0.5, 0.8) (label 2) of the unit square.
+    Point i is of class i mod 3, so the classes take turns and any first three points hold
+    all of them."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % len(BLOB_CENTRES)
+    x = BLOB_CENTRES[labels] + rng.normal(0.0, noise, (n, 2))
+    return x, labels.astype(np.int64).reshape(n, 1)
+
+
 GENERATORS = {
     "linear": linear, "xor": xor_easy, "xor_easy": xor_easy, "xor_hard": xor_hard,
     "circle": circle, "spiral": spiral, "moons": moons, "gaussians": gaussians,
-    "xor_diagonals": xor_diagonals,
+    "xor_diagonals": xor_diagonals, "blobs": blobs,
 }
+CLASSES = {"blobs": 3}  # generated data sets of more than two classes: how many
 IMAGES = {"digits"}  # image data sets: K classes, their own train/test split
 FIXED = {"xor", "xor_easy"}  # data sets with no n, noise or seed
 NOISELESS = {"linear"}  # the lab's definition has no noise

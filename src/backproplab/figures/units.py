@@ -8,6 +8,7 @@ layers a reader can take in (:func:`units_to_show`, :func:`layers_to_show`).
 
 import numpy as np
 
+from . import classes
 from .plotting import (
     CLASS_COLOURS,
     DPI,
@@ -148,7 +149,8 @@ def wrap(counts, max_rows=MAX_ROWS):
 def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
                  max_layers=MAX_LAYERS, steps=100):
     """Every hidden unit's activation over the input plane (2-D inputs), beside the output's
-    decision boundary, for network m of ``net``: what each neuron has learned to detect.
+    decision boundary (or, for a softmax output, its decision regions), for network m of
+    ``net``: what each neuron has learned to detect.
 
     A band of rows per hidden layer, the first on top (a wide layer wraps: :func:`wrap` sizes
     the canvas from the number of maps and layers, so that maps and boundary fill it); a small
@@ -161,6 +163,7 @@ def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
     plt = _pyplot()
     x = np.asarray(x, dtype=float)
     one = net if net.k == 1 else net.select([m])  # the stack's other networks are not drawn
+    n_classes = one.n_out if one.output == "softmax" else None  # K; None: one sigmoid unit
     xx, yy, grid = grid_over(x, steps=grid_steps(one, steps))  # the boundary's own plane
     depth = len(net.activation)
     layers = layers_to_show(depth, max_layers)
@@ -199,7 +202,10 @@ def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
             ax = fig.add_subplot(grid_spec[i // n_cols, i % n_cols])
             image = ax.imshow(a[:, i].reshape(xx.shape), extent=extent, origin="lower",
                               cmap=cmap, vmin=lo, vmax=hi, interpolation="bilinear")
-            for c, colour in enumerate(CLASS_COLOURS):
+            if n_classes:
+                classes.scatter(ax, points, labels, n_classes, legend=False, s=5, alpha=0.7,
+                                edgecolors="none")
+            for c, colour in enumerate(() if n_classes else CLASS_COLOURS):
                 pts = points[labels == c]
                 ax.scatter(pts[:, 0], pts[:, 1], c=colour, s=5, alpha=0.7, edgecolors="none")
             ax.set(xlim=(xx[0, 0] / plane[0], xx[0, -1] / plane[0]),
@@ -216,8 +222,13 @@ def hidden_units(net, x, y, path, m=0, title=None, max_units=MAX_UNITS,
         bar.ax.tick_params(labelsize=7)
 
     ax = fig.add_subplot(_middle(outer[1], boundary / inner))
-    proba = evaluate(lambda p: one.predict_proba(p)[:, 0], grid, forward_bytes(one))
-    if np.isfinite(proba).any():
+    if n_classes:
+        proba = evaluate(one.predict_proba, grid, forward_bytes(one))
+    else:
+        proba = evaluate(lambda p: one.predict_proba(p)[:, 0], grid, forward_bytes(one))
+    if n_classes and np.isfinite(proba).any():
+        classes.draw_regions(ax, xx, yy, proba, x, y, "Output: decision regions")
+    elif np.isfinite(proba).any():
         image = draw_boundary(ax, xx, yy, proba, x, y, "Output: decision boundary")
         fig.colorbar(image, ax=ax, label="P(label = 1)", fraction=0.05, pad=0.04)
     else:  # a diverged network: no boundary to draw
