@@ -33,7 +33,7 @@ from ..engine.gradients import (
 )
 from ..errors import BackproplabError, unknown_name
 from ..models.mlp import MLP
-from .factory import build_model, image_model, load_data, load_images
+from .factory import image_model, load_data, load_images, point_model
 
 # Activations with a kink at 0: relu's and leaky_relu's slope jumps there; elu's slope is
 # continuous but its curvature jumps, which leaves a central difference only O(h) accurate.
@@ -92,7 +92,7 @@ def check(cfg, samples=None, epochs=0, h=H, tol=TOL, break_layer=None, max_param
         net = image_model(cfg, x, n_classes)
     else:
         x, y, _ = load_data(cfg)
-        net = build_model(cfg, x.shape[1])
+        net = point_model(cfg, x, y)  # K classes from the whole training set, as train's
     x, y = first_samples(x, y, samples)
     if epochs:
         history = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import BackproplabError
-from ...nn.losses import get_loss, get_output
+from ...nn.losses import class_labels, get_loss, get_output
 from ...nn.optimizers import get_optimizer
-from ..factory import build_model, load_data
+from ..factory import load_data, point_model
 from ..gradcheck import first_samples
 
 DIGITS = 6  # significant digits printed
@@ -48,7 +48,7 @@ class LayerStep:
 @dataclass
 class Step:
     x: np.ndarray
-    y: np.ndarray
+    y: np.ndarray  # the labels as a column (n, 1): 0/1, or the classes for ce
     layers: list
     loss_name: str
     lr: float
@@ -57,6 +57,7 @@ class Step:
     data: str
     seed: int
     epochs: int  # epochs trained before the step
+    onehot: np.ndarray | None = None  # ce: Y = onehot(y), (n, K)
 
 
 def one_step(cfg, samples=2, epochs=0):
@@ -84,8 +85,8 @@ def one_step(cfg, samples=2, epochs=0):
     if epochs < 0:
         raise BackproplabError(f"--epochs must be >= 0, got {epochs}")
     x, y, _ = load_data(cfg)
+    net = point_model(cfg, x, y)  # K classes from the whole training set, as train's
     x, y = first_samples(x, y, samples)
-    net = build_model(cfg, x.shape[1])
     if epochs:
         history = net.fit(x, y, loss=cfg.loss, optimizer="gd", lr=cfg.lr, epochs=epochs,
                           stop_at_loss=cfg.stop_at_loss)
@@ -95,8 +96,14 @@ def one_step(cfg, samples=2, epochs=0):
             raise BackproplabError(f"training before the step did not run its {epochs} "
                                    f"epochs: {history.message() or 'it reached --stop-at-loss'}")
     x = np.asarray(x, net.dtype)
-    y = np.asarray(y, net.dtype).reshape(len(x), -1)
     loss_fn = get_loss(cfg.loss, net.output)
+    onehot = None
+    if loss_fn.multiclass:  # ce takes the class numbers (n,), as train's does
+        target = class_labels(y, net.n_out, len(x))
+        onehot = np.eye(net.n_out, dtype=net.dtype)[target]
+        y = target[:, None].astype(net.dtype)  # shown as a column, as 0/1 labels are
+    else:
+        y = target = np.asarray(y, net.dtype).reshape(len(x), -1)
     opt = get_optimizer("gd", [net.params], [net.grads], cfg.lr)
 
     with np.errstate(all="ignore"):
@@ -107,7 +114,7 @@ def one_step(cfg, samples=2, epochs=0):
         for layer in net.layers:
             out = layer.forward(out)
             (zs if hasattr(layer, "param_shapes") else acts).append(out[0].copy())
-        loss_before = float(loss_fn.forward(out, y)[0])
+        loss_before = float(loss_fn.forward(out, target)[0])
         acts.append(loss_fn.proba[0].copy())  # ŷ = out(zL)
 
         # backward: the calls of train's update (zero_grad, then Sequential.backward)
@@ -125,7 +132,7 @@ def one_step(cfg, samples=2, epochs=0):
         deltas.reverse(), grads_a.reverse(), grads.reverse()
         opt.step()
         after = [(layer.W[0].copy(), layer.b[0].copy()) for layer in dense]
-        loss_after = float(loss_fn.forward(net.forward(x), y)[0])
+        loss_after = float(loss_fn.forward(net.forward(x), target)[0])
 
     activations = [layer for layer in net.layers if not hasattr(layer, "param_shapes")]
     names = [act.name for act in activations] + [net.output]
@@ -138,7 +145,7 @@ def one_step(cfg, samples=2, epochs=0):
         for i in range(len(dense))
     ]
     return Step(x, y, layers, cfg.loss, float(opt.hyper["lr"][0, 0]), loss_before, loss_after,
-                cfg.data, cfg.seed, epochs)
+                cfg.data, cfg.seed, epochs, onehot)
 
 
 def _slope(act, z):
@@ -148,7 +155,7 @@ def _slope(act, z):
 
 
 def _output_slope(loss_fn, net, z):
-    """out′(zL), for mse; None for a loss whose δ needs no separate factor (bce)."""
+    """out′(zL), for mse; None for a loss whose δ needs no separate factor (bce, ce)."""
     if loss_fn.name != "mse":
         return None
     return _slope(get_output(net.output), z)

@@ -11,7 +11,7 @@ from ..document import Document
 from ..gradcheck import FORMATS
 from .step import DIGITS
 
-SYMBOL = {"sigmoid": "σ", "none": ""}
+SYMBOL = {"sigmoid": "σ", "none": ""}  # softmax is written out: softmax(z)
 SLOPE = {  # f′(z) in terms of z and a
     "sigmoid": "{a} ⊙ (1 − {a})",
     "tanh": "1 − {a}²",
@@ -97,13 +97,18 @@ def document(step, doc=None, heading=None, level=2):
             label = f"ŷ = a{i} = {_f(s.activation, f'z{i}')}"
         lines += _eq(label + ("   (no activation)" if s.activation == "none" else ""), s.a)
     lines += _eq("y (the labels)", step.y)
+    if step.onehot is not None:
+        lines += _eq("Y = onehot(y)   (row i: 1 in column y_i, the class, else 0)", step.onehot)
     doc.code("\n".join(lines))
 
     doc.heading("3. Loss", level)
     mean = f"n = {n}" if n_out == 1 else f"n·n_out = {n}·{n_out}"
     formula = {"mse": "L = mean((ŷ − y)²)",
                "bce": f"L = mean(−y·log ŷ − (1 − y)·log(1 − ŷ)) = mean(softplus(z{top}) − "
-                      f"y·z{top})"}.get(step.loss_name, f"L = {step.loss_name}(ŷ, y)")
+                      f"y·z{top})",
+               "ce": f"L = mean(−log ŷ[y]) = mean(log Σⱼ exp(z{top}ⱼ) − z{top}[y]), ŷ[y] the "
+                     "probability of each sample's own class"}.get(
+        step.loss_name, f"L = {step.loss_name}(ŷ, y)")
     doc.code(f"{formula}, the mean over {mean} values\nL = {step.loss_before:.{DIGITS}f}")
 
     doc.heading("4. Backward pass: the chain rule, from the top", level)
@@ -161,6 +166,9 @@ def _output_delta(step, s, top, n, n_out):
     if step.loss_name == "bce":
         return _eq(f"δ{top} = dL/dz{top} = (ŷ − y)/{mean}   (σ′ cancels against the log's "
                    "derivative)", s.delta)
+    if step.loss_name == "ce":
+        return _eq(f"δ{top} = dL/dz{top} = (ŷ − Y)/n   (the softmax's Jacobian cancels "
+                   "against the log's derivative)", s.delta)
     return _eq(f"δ{top} = dL/dz{top}   (the {step.loss_name} loss's backward)", s.delta)
 
 
