@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...data.datasets import CLASSES
 from ...engine.gradients import TOL, array_columns, loss_and_backprop
 from ...errors import BackproplabError
 from ...nn.activations import ACTIVATIONS
@@ -46,6 +47,10 @@ class Result:
 
 def options_for_check(cfg):
     """Refuse the options check does not take: it compares an MLP on two-class data."""
+    if cfg.data in CLASSES:  # before cfg.check(), which would ask for a softmax output
+        raise BackproplabError(f"check compares an MLP on two-class points; the {cfg.data} "
+                               f"data set has {CLASSES[cfg.data]} classes: use a data set such "
+                               "as linear or xor")
     cfg.check()
     if cfg.images or cfg.model != "mlp":
         raise BackproplabError("check compares an MLP on two-class points: use a data set "
@@ -62,6 +67,10 @@ def check(path, function, cfg, epochs=2000, timeout=60.0, out="."):
     options ``cfg``; a :class:`Result`. Their code runs in one child process for it all."""
     cfg = options_for_check(cfg)
     x, y, _ = load_data(cfg)
+    if y.size and y.max() > 1:  # a CSV file of K classes
+        raise BackproplabError(f"check compares an MLP on two-class points; {cfg.data}'s labels "
+                               f"go up to {int(y.max())}, so {int(y.max()) + 1} classes: give a "
+                               "file of labels 0 and 1")
     y = y.astype(float).reshape(len(x), 1)
     net = build_model(cfg, x.shape[1])
     sizes = [net.n_in, *net.hidden, net.n_out]

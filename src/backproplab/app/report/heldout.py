@@ -10,7 +10,7 @@ import numpy as np
 
 from ...engine.trainer import Trainer
 from ...engine.trainingdata import HeldOut
-from ..factory import build_model, load_data, load_test_data
+from ..factory import load_data, load_test_data, point_model
 from .prose import DATA_TITLES
 
 POINTS = 200  # measurements along a run
@@ -25,7 +25,7 @@ def curves(result, rows):
         cfg = result.configs[r["index"][0]]
         x, y, scaling = load_data(cfg)
         x_test, y_test = load_test_data(cfg, scaling)
-        net = build_model(cfg, x.shape[1])
+        net = point_model(cfg, x, y)
         held = HeldOut(net, x_test, y_test, cfg.loss)
         every = max(1, cfg.epochs // POINTS)
         epochs, test = [0], [float(held.measure(net)[0][0])]

@@ -247,7 +247,7 @@ def _config(src, settings, where):
         key = _blame(settings, str(e))
         raise src.error(str(e), key, where.get(key)) from None
     if cfg.images:
-        raise src.error(f"a sweep trains MLPs on two-class data; train on the {cfg.data} with "
+        raise src.error(f"a sweep trains MLPs on points; train on the {cfg.data} images with "
                         "backproplab train", "data", where.get("data"))
     return cfg
 

@@ -23,7 +23,7 @@ from ...errors import BackproplabError
 from ...models.mlp import MLP
 from ...nn.optimizers import OPTIMIZERS
 from .. import budget
-from ..factory import has_test_data, load_data, load_test_data, start_from
+from ..factory import has_test_data, load_data, load_test_data, point_classes, start_from
 from . import stopping
 
 PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1")  # may differ in a stack
@@ -71,7 +71,7 @@ def plan(configs, jobs=1):
 
 
 def _floats_per_network(cfg):
-    sizes = [2, *cfg.hidden, 1]
+    sizes = [2, *cfg.hidden, limits.MAX_CLASSES if cfg.output == "softmax" else 1]
     params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
     n = cfg.n or 100
     return 4 * params + 6 * n * sum(sizes)
@@ -116,8 +116,10 @@ def _train_group(group, grad_norm_every, stop):
         loaded = [load_data(c)[:2] for c in cfgs]
         x = np.stack([a for a, _ in loaded])
         y = np.stack([b for _, b in loaded])
+        if first.output == "softmax":
+            y = y[..., 0]  # the ce loss takes class numbers, (k, n): one row per network
     net = MLP(x.shape[-1], hidden=first.hidden, activation=first.activation, output=first.output,
-              seed=[c.seed for c in cfgs], dtype=first.dtype)
+              n_out=point_classes(first, y) or 1, seed=[c.seed for c in cfgs], dtype=first.dtype)
     if first.init:
         start_from(net, first.init)
     hyper = {}
@@ -190,6 +192,8 @@ def _test_accuracy(net, cfgs):
     y = np.stack([b for _, b in samples])
     pred = net.predict(x)
     pred = pred[None] if net.k == 1 else pred
+    if net.output == "softmax":  # classes (k, n) against labels (k, n, 1)
+        return [float(v) for v in np.mean(pred == y[..., 0], axis=1)]
     return [float(v) for v in np.mean(pred == y, axis=(1, 2))]
 
 
