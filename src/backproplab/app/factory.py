@@ -100,8 +100,8 @@ def point_classes(cfg, y):
     if top > 1:
         raise BackproplabError(
             f"{cfg.data}: its labels go up to {top}, so {top + 1} classes: more than two "
-            f"classes need --output softmax --loss ce (one output unit per class); the "
-            f"{cfg.output} output has one unit, for labels 0 and 1")
+            f"classes need --output softmax --loss ce (one output unit per class); --output "
+            f"{cfg.output} has one unit, for labels 0 and 1")
     return None
 
 
