@@ -33,7 +33,8 @@ class Trainer:
     The settings are :func:`train`'s; ``epochs`` is the length of the whole run, which a
     schedule (the cosine's default T_max) needs. ``sample_weight`` (n,) weighs each sample's
     loss: the loss becomes the weighted mean Σ sᵢ lᵢ / Σ sᵢ (of each mini-batch, for
-    mini-batches), so a weight of 2 counts a sample twice. ``callback(progress)`` is called every
+    mini-batches), so a weight of 2 counts a sample twice; ``shuffle=False`` takes the
+    mini-batches in the data's order every epoch. ``callback(progress)`` is called every
     ``every`` epochs with a :class:`Progress`: the epochs done, the working stack (its
     parameters, and the gradients of its last update) and the history so far — views, not
     copies, valid until training goes on.
@@ -41,7 +42,7 @@ class Trainer:
 
     def __init__(self, model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000,
                  batch_size=None, stop_at_loss=None, schedule=None, callback=None, every=None,
-                 sample_weight=None, **hyper):
+                 sample_weight=None, shuffle=True, **hyper):
         self.epochs = int(epochs)
         if self.epochs < 0:
             raise BackproplabError(f"epochs must be >= 0, got {epochs}")
@@ -58,6 +59,7 @@ class Trainer:
         self.batch_size = None if batch_size is None else int(batch_size)
         seeds = model.seeds if model.seeds is not None else range(model.k)
         self.orders = [model_rngs(s)[1] for s in seeds] if self.batch_size else None
+        self.shuffle = bool(shuffle)
         self.stop_at_loss = stop_at_loss
         self.callback, self.every = callback, every
         # what a checkpoint must agree with; the run's length only where the schedule uses it
@@ -66,6 +68,8 @@ class Trainer:
                          "batch_size": self.batch_size, "schedule": repr(schedule),
                          "epochs": self.epochs if uses_epochs else None,
                          "stop_at_loss": stop_at_loss}
+        if not self.shuffle:  # named only when off, so the checkpoints made before still fit
+            self.settings["shuffle"] = False
         self.epoch = 0
         self.seconds = 0.0
         self.record = Recorder(model.k)
@@ -171,7 +175,7 @@ class Trainer:
         total_loss = total_acc = 0.0
         lowest = highest = None
         for xb, yb, wb, b, share in self.data.batches(self.xs, self.ys, self.batch_size,
-                                                      orders):
+                                                      orders, self.shuffle):
             L, acc = self._forward(xb, yb, yb, wb)
             self._update()
             total_loss = total_loss + L * share
@@ -208,7 +212,7 @@ class Trainer:
 
 def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_size=None,
           stop_at_loss=None, callback=None, callback_every=None, schedule=None,
-          sample_weight=None, **hyper):
+          sample_weight=None, shuffle=True, **hyper):
     """Train ``model`` (a Sequential, an MLP or a CNN, possibly a stack of k) in place.
 
     x: (n, *in_shape) shared by every network — (n, n_in) for an MLP, images (n, C, H, W) for
@@ -222,7 +226,8 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
     ``schedule`` (a name or a :mod:`backproplab.nn.schedules` object; None: constant) sets each
     epoch's learning rate from ``lr``. Full batch by default (one update per epoch);
     ``batch_size`` trains on mini-batches, shuffled each epoch from each network's own seed.
-    ``sample_weight`` (n,) weighs each sample's loss (see :class:`Trainer`).
+    ``sample_weight`` (n,) weighs each sample's loss, and ``shuffle=False`` keeps the
+    mini-batches in order (see :class:`Trainer`).
     Dropout is on while training and off for the final evaluation; the model is left in
     evaluation mode. ``callback(progress)`` is called every ``callback_every`` epochs (see
     :class:`Trainer`). Returns a :class:`History` with a model axis.
@@ -230,7 +235,7 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
     trainer = Trainer(model, x, y, loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
                       batch_size=batch_size, stop_at_loss=stop_at_loss, schedule=schedule,
                       callback=callback, every=callback_every, sample_weight=sample_weight,
-                      **hyper)
+                      shuffle=shuffle, **hyper)
     return trainer.run()
 
 

@@ -77,16 +77,18 @@ class TrainingData:
         return (self.x[active] if self.x_stacked else self.x,
                 self.y[active] if self.y_stacked else self.y)
 
-    def batches(self, x, y, batch_size, orders):
+    def batches(self, x, y, batch_size, orders, shuffle=True):
         """One epoch's mini-batches (xb, yb, wb, b, share) of b samples, each network in its
-        own shuffled order: its generator in ``orders`` draws a permutation of the n samples.
+        own shuffled order: its generator in ``orders`` draws a permutation of the n samples
+        (``shuffle=False``: every network takes them in order, and no generator draws).
 
         wb is None without sample weights; with them, the batch's weights (k, b, 1) scaled to
         mean 1 in the batch (its loss is their weighted mean), and ``share`` (k,) is the
         batch's part of the n samples' total weight, which weighs its loss in the epoch's
         mean; without weights ``share`` is b."""
         n = self.n
-        perm = np.stack([rng.permutation(n) for rng in orders])  # (k, n)
+        perm = np.stack([rng.permutation(n) if shuffle else np.arange(n)
+                         for rng in orders])  # (k, n)
         rows = np.arange(len(orders))[:, None]
         for start in range(0, n, batch_size):
             idx = perm[:, start:start + batch_size]
