@@ -197,3 +197,19 @@ def test_a_checkpoint_remembers_that_batches_were_not_shuffled():
     with pytest.raises(BackproplabError, match="shuffle"):
         Trainer(_net(), x, y, batch_size=5, epochs=4).restore(arrays, meta)
     assert "shuffle" not in Trainer(_net(), x, y, batch_size=5).settings  # as before
+
+
+def test_a_retired_network_keeps_its_weights_and_the_others_train_on_as_alone():
+    """retire() from the callback: the network stops where it is, the rest of the stack ends
+    bit for bit where each would end alone."""
+    x, y = datasets.xor_easy()
+    stack = _net(k=3)
+    trainer = Trainer(stack, x, y, optimizer="adam", lr=0.05, epochs=30, every=1,
+                      callback=lambda p: trainer.retire([1]) if p.epochs == 10 else None)
+    h = trainer.run()
+    assert list(h.epochs_run) == [30, 10, 30] and list(h.stopped_early) == [False, True, False]
+    assert np.isnan(h.loss[10:, 1]).all() and np.isnan(h.final_loss[1])
+    for m, epochs in enumerate((30, 10, 30)):
+        alone = _net(seed=m)
+        Trainer(alone, x, y, optimizer="adam", lr=0.05, epochs=epochs).run()
+        np.testing.assert_array_equal(stack.params[m], alone.params[0])

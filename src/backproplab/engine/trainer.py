@@ -88,6 +88,17 @@ class Trainer:
         """Stop at the end of the current epoch; safe to call from another thread."""
         self._stop.set()
 
+    def retire(self, networks):
+        """Stop training the networks ``networks`` (positions in the model's stack), as one
+        that reaches ``stop_at_loss`` stops: their weights stay in the model as they are, and
+        the others train on unaffected, without them. For a callback, between two epochs;
+        the history marks them stopped early, their final loss and accuracy unmeasured."""
+        gone = np.isin(self.active, networks)
+        if gone.any():
+            self.record.stopped[self.active[gone]] = True
+            self.record.epochs_run[self.active[gone]] = self.epoch
+            self._compact(np.flatnonzero(~gone))
+
     def run(self, epochs=None):
         """Train ``epochs`` more epochs (default: up to the run's ``epochs``) and return the
         :class:`History` so far, the networks still training evaluated on the training set.
