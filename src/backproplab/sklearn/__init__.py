@@ -13,5 +13,6 @@ except ImportError as e:
 
 from .classifier import BackpropClassifier
 from .regressor import BackpropRegressor
+from .search import StackedSearch
 
-__all__ = ["BackpropClassifier", "BackpropRegressor"]
+__all__ = ["BackpropClassifier", "BackpropRegressor", "StackedSearch"]

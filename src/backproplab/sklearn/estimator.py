@@ -137,6 +137,21 @@ class BackpropEstimator(BaseEstimator):
         self.t_ += len(X)
         return self
 
+    def _fit_stack(self, X, y, sample_weight, networks):
+        """StackedSearch's fit: one network per dict of ``networks`` (their PER_NETWORK
+        parameters), all in one stack; returns the :class:`~.training.Run`."""
+        X, t, w = self._data(X, y, sample_weight, reset=True)
+        with user_errors():
+            return train_networks(self, X, t, w, networks)
+
+    def _adopt_member(self, template, run, m):
+        """Become network m of the stack that ``template`` trained (with its classes and its
+        features' names)."""
+        for name in ("classes_", "n_features_in_", "feature_names_in_"):
+            if hasattr(template, name):
+                setattr(self, name, getattr(template, name))
+        self._adopt(run, m)
+
     def _data(self, X, y, sample_weight, reset, classes=None, partial=False):
         """X, the engine's targets and the weights (or None), validated by scikit-learn's
         helpers; the parameters checked too."""

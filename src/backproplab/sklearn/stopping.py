@@ -7,9 +7,9 @@ when the loss stays above best − tol (or the score below best + tol). After mo
 then — with a validation set, the best-scoring ones it had. Training stops when every network
 is done, or after ``max_iter`` epochs.
 
-A network that is done in a stack trains on with the others (its numbers are its own, so they
-cannot disturb theirs) but what it keeps was copied when it was done: a network stops at the
-same epoch with the same weights, alone or in a stack.
+A network that is done leaves the stack (``Trainer.retire``); the others train on, their
+numbers their own: a network stops at the same epoch with the same weights, alone or in a
+stack.
 """
 
 import numpy as np
@@ -32,14 +32,15 @@ class Monitor:
         self.count = np.zeros(k, dtype=np.int64)  # epochs in a row without improvement
         self.done = np.zeros(k, dtype=bool)
         self.n_iter = np.zeros(k, dtype=np.int64)  # epochs each network trained
-        self.kept = {}  # network -> the weights it keeps (its row of params), once known
-        self.trainer = None  # to stop, once every network is done
+        self.kept = {}  # network -> the weights it keeps (with a validation set: its best)
+        self.trainer = None  # to retire the networks that are done
 
     def __call__(self, progress):
         e, active, work = progress.epochs, progress.active, progress.model
         losses = progress.loss[e - 1]
         scores = None if self.validation is None else self.validation(work)
         row = np.full(self.k, np.nan)
+        finished = []
         for pos, m in enumerate(active):
             if self.done[m]:
                 continue
@@ -56,15 +57,14 @@ class Monitor:
             self.count[m] = self.count[m] + 1 if worse else 0
             if self.count[m] > self.patience:
                 self.done[m] = True
-                if scores is None:
-                    self.kept[m] = work.params[pos].copy()
+                finished.append(m)
         self.losses.append(losses.copy())
         if scores is not None:
             self.scores.append(row)
         if self.verbose:
             self._print(e, losses, row if scores is not None else None)
-        if self.done[active].all():
-            self.trainer.stop()
+        if finished:
+            self.trainer.retire(finished)
 
     def _print(self, e, losses, scores):
         if self.k == 1:
@@ -75,11 +75,10 @@ class Monitor:
         print(f"Iteration {e}, losses = " + " ".join(f"{v:.8f}" for v in losses))
 
     def finish(self, model):
-        """Put into ``model`` the weights each network keeps: those copied when it was done
-        (or its best-scoring ones); a network that ran to the end keeps its last ones."""
+        """With a validation set, put into ``model`` each network's best-scoring weights;
+        without, each keeps the weights it ended with."""
         for m, params in self.kept.items():
-            if self.done[m] or self.validation is not None:
-                model.params[m] = params
+            model.params[m] = params
 
     def curve(self, m):
         """Network m's loss per epoch, as a list."""

@@ -87,7 +87,7 @@ def train_networks(est, X, t, w, networks, model=None, best_loss=None):
     history = trainer.run()
     monitor.finish(model)
     failed = [history.message(m) if history.diverged[m] else None for m in range(model.k)]
-    if history.interrupted and not monitor.done[trainer.active].all():
+    if history.interrupted:
         warnings.warn("Training interrupted by user.", stacklevel=3)
     elif any(not done and fail is None and monitor.n_iter[m] == est.max_iter
              for m, (done, fail) in enumerate(zip(monitor.done, failed))):
