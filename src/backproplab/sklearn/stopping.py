@@ -37,34 +37,27 @@ class Monitor:
 
     def __call__(self, progress):
         e, active, work = progress.epochs, progress.active, progress.model
-        losses = progress.loss[e - 1]
-        scores = None if self.validation is None else self.validation(work)
-        row = np.full(self.k, np.nan)
-        finished = []
-        for pos, m in enumerate(active):
-            if self.done[m]:
-                continue
-            self.n_iter[m] = e
-            if scores is None:
-                worse = losses[m] > self.best_loss[m] - self.tol
-                self.best_loss[m] = min(self.best_loss[m], losses[m])
-            else:
-                row[m] = score = scores[pos]
-                worse = score < self.best_score[m] + self.tol
-                if score > self.best_score[m]:
-                    self.best_score[m] = score
-                    self.kept[m] = work.params[pos].copy()
-            self.count[m] = self.count[m] + 1 if worse else 0
-            if self.count[m] > self.patience:
-                self.done[m] = True
-                finished.append(m)
-        self.losses.append(losses.copy())
-        if scores is not None:
+        losses = progress.loss[e - 1]  # (k,): the networks still training are ``active``
+        self.n_iter[active] = e
+        if self.validation is None:  # MLPClassifier's rule, for every network at once
+            worse = losses[active] > self.best_loss[active] - self.tol
+            self.best_loss[active] = np.fmin(self.best_loss[active], losses[active])
+        else:
+            row = np.full(self.k, np.nan)
+            row[active] = scores = self.validation(work)
+            worse = scores < self.best_score[active] + self.tol
+            for pos in np.flatnonzero(scores > self.best_score[active]):
+                self.kept[active[pos]] = work.params[pos].copy()  # its best weights so far
+            self.best_score[active] = np.fmax(self.best_score[active], scores)
             self.scores.append(row)
+        self.count[active] = np.where(worse, self.count[active] + 1, 0)
+        self.losses.append(losses.copy())
         if self.verbose:
-            self._print(e, losses, row if scores is not None else None)
-        if finished:
-            self.trainer.retire(finished)
+            self._print(e, losses, self.scores[-1] if self.validation is not None else None)
+        finished = active[self.count[active] > self.patience]
+        if len(finished):
+            self.done[finished] = True
+            self.trainer.retire(finished)  # their weights stay as they are now
 
     def _print(self, e, losses, scores):
         if self.k == 1:
