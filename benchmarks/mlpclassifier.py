@@ -21,7 +21,6 @@ import warnings
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BEGIN, END = "<!-- mlpclassifier table: begin -->", "<!-- mlpclassifier table: end -->"
 SEEDS = range(5)
 MAX_ITER = 500
 
@@ -120,14 +119,17 @@ def table(results, seeds=SEEDS):
     return "\n".join(lines)
 
 
-def write_readme(text):
+def write_readme(text, name="mlpclassifier table"):
+    """Put ``text`` into README.md between its markers ``<!-- NAME: begin -->`` and
+    ``<!-- NAME: end -->``, atomically."""
+    begin, end = f"<!-- {name}: begin -->", f"<!-- {name}: end -->"
     readme = README.read_text(encoding="utf-8")
-    if BEGIN not in readme or END not in readme:
-        raise SystemExit(f"README.md has no {BEGIN} … {END} markers")
-    head, rest = readme.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    if begin not in readme or end not in readme:
+        raise SystemExit(f"README.md has no {begin} … {end} markers")
+    head, rest = readme.split(begin, 1)
+    _, tail = rest.split(end, 1)
     tmp = README.with_suffix(".md.tmp")
-    tmp.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+    tmp.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
     tmp.replace(README)
 
 

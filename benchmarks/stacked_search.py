@@ -1,6 +1,7 @@
 """StackedSearch against GridSearchCV: the same search, the same numbers, how much sooner.
 
     .venv/bin/python benchmarks/stacked_search.py     # on its own: prints, updates results.json
+                                                      # and the README's table (--readme)
     make bench                                        # benchmarks/run.py calls it too
 
 Each workload is a 5-fold search over learning rates and seeds, run by scikit-learn's
@@ -105,9 +106,15 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--no-save", action="store_true",
                         help="print only; leave benchmarks/results.json as it is")
+    parser.add_argument("--readme", action="store_true",
+                        help="write the table into README.md too")
     args = parser.parse_args(argv)
     result = measure(args.repeats)
     print(summary(result))
+    if args.readme:
+        from mlpclassifier import write_readme
+
+        write_readme(summary(result), "stacked search table")
     if not args.no_save:
         results = {}
         if RESULTS.exists():

@@ -104,11 +104,11 @@ class BackpropEstimator(BaseEstimator):
         loss the weighted mean Σ sᵢ lᵢ / Σ sᵢ. Returns self."""
         warm = self.warm_start and hasattr(self, "model_")
         X, t, w = self._data(X, y, sample_weight, reset=not warm)
+        # a warm start trains on from the last weights, with a new optimizer (MLPClassifier's)
+        best_loss = [self.best_loss_] if warm and self.best_loss_ is not None else None
         with user_errors():
             run = train_networks(self, X, t, w, [network_params(self)],
-                                 model=self.model_ if warm else None,
-                                 best_loss=[self.best_loss_] if warm and self.best_loss_ is not None
-                                 else None)
+                                 model=self.model_ if warm else None, best_loss=best_loss)
         if run.failed[0]:
             raise ValueError(f"training {run.failed[0]}")
         self._adopt(run, 0, warm)
@@ -124,14 +124,12 @@ class BackpropEstimator(BaseEstimator):
                 model = new_model(self, X.shape[1], self._n_out(t), [seed_of(self.random_state)])
                 self.loss_curve_, self.n_iter_, self.t_, self.best_loss_ = [], 0, 0, np.inf
                 self.validation_scores_ = self.best_validation_score_ = None
-                self._no_improvement_count, self._state = 0, None
+                self._state = None
             loss, self._state = train_on(self, model if first else self.model_, X, t, w,
                                          self._state)
         if first:
             self._set_model(model)
         self.loss_curve_.append(loss)
-        worse = loss > self.best_loss_ - self.tol
-        self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
         self.best_loss_ = min(self.best_loss_, loss)
         self.n_iter_ += 1
         self.t_ += len(X)
@@ -173,7 +171,6 @@ class BackpropEstimator(BaseEstimator):
         self.loss_curve_ = (self.loss_curve_ if warm else []) + mon.curve(m)
         self.n_iter_ = int(mon.n_iter[m])
         self.t_ = self.n_iter_ * run.n_train
-        self._no_improvement_count = int(mon.count[m])
         self._state = run.state
         if self.early_stopping:
             self.validation_scores_ = mon.validation_scores(m)
