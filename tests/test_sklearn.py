@@ -250,9 +250,10 @@ def test_divergence_is_an_error_that_says_so():
 
 
 def test_verbose_prints_each_epochs_loss(capsys):
-    _fit(BackpropClassifier(max_iter=3, verbose=True))
+    est = _fit(BackpropClassifier(max_iter=3, verbose=True, random_state=0))
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3 and lines[0].startswith("Iteration 1, loss = 0.")
+    assert lines == [f"Iteration {i + 1}, loss = {loss:.8f}"
+                     for i, loss in enumerate(est.loss_curve_)]
 
 
 def test_the_regressor_fits_one_target_or_several():
