@@ -30,7 +30,7 @@ def seconds_of(records, worker_name, w):
     return None if result is None else result["median_s"]
 
 
-def evaluate(records, memory, startup, report, digits=None):
+def evaluate(records, memory, startup, report, digits=None, stacked=None):
     """The targets, each {target, value, goal, measured (as printed), pass}: pass is None
     when it could not be measured."""
     def ratio(a, b):
@@ -84,6 +84,14 @@ def evaluate(records, memory, startup, report, digits=None):
                     "measured": "failed" if worst is None else
                     f"{100 * worst['test_accuracy']:.1f}% in {worst['train_s']:.1f} s",
                     "pass": digits["pass"]})
+    if stacked is not None:
+        slowest = min(stacked["rows"], key=lambda r: r["speedup"])
+        out.append({"target": f"{stacked['target']} (every workload)",
+                    "value": slowest["speedup"], "goal": 1.0,
+                    "measured": f"{wl.sig3(slowest['speedup'])}× at least"
+                    + ("" if all(r["same_scores"] for r in stacked["rows"])
+                       else ", scores differ"),
+                    "pass": stacked["pass"]})
     return out
 
 

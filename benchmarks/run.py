@@ -23,6 +23,8 @@ This script is the driver; the parts are, in the order it runs them:
 - cli_costs.py: the peak memory, start-up time and ``report`` wall time of the command;
 - digits.py (which also runs on its own): the default CNN on the handwritten digits reaches at
   least 97% test accuracy in at most 60 s of training;
+- stacked_search.py (which also runs on its own): backproplab.sklearn's StackedSearch against
+  GridSearchCV on the same grids, the same scores, how much sooner;
 - results.py: the targets (PASS/FAIL), the tables, and where the JSON goes.
 """
 
@@ -37,6 +39,7 @@ import cli_costs  # the modules beside this script: sys.path[0] when it is run
 import digits as digits_target
 import machine
 import results
+import stacked_search
 import workers
 import workloads as wl
 from machine import say
@@ -71,18 +74,22 @@ def main(argv=None):
     say("the digits target…")
     machine.wait_for_quiet()  # the CNN's small BLAS calls slow down several-fold on a busy machine
     digits = digits_target.measure()
+    say("StackedSearch against GridSearchCV…")
+    machine.wait_for_quiet()
+    stacked = stacked_search.measure()
     if records["backproplab"].get("failed") or "matmul" not in records["backproplab"]:
         say(f"the backproplab worker failed: {records['backproplab'].get('failed')}")
         return 1
     matmul = records["backproplab"]["matmul"]
     floors = {w.name: w.flops_per_epoch() / matmul["flops_per_s"] for w in wl.WORKLOADS}
-    targets = results.evaluate(records, memory, startup, report, digits)
+    targets = results.evaluate(records, memory, startup, report, digits, stacked)
     env = machine.describe_environment(records, removed, started)
     env["load average at start (1 min)"] = f"{load_start[0]:.2f}"
     info = {"matmul": f"{matmul['flops_per_s'] / 1e9:.1f} GFLOP/s (NumPy, {matmul['size']}×"
                       f"{matmul['size']} @ {matmul['size']}×{matmul['size']} float64)",
             "environment": env}
-    text = results.tables(records, targets, floors, info) + "\n\n" + digits_target.summary(digits)
+    text = (results.tables(records, targets, floors, info) + "\n\n"
+            + digits_target.summary(digits) + "\n\n" + stacked_search.summary(stacked))
     print(text)
     if any(t["pass"] is False for t in targets) and records["backproplab"].get("profile_w2"):
         print("\nA target failed; where W2's time goes in backproplab:\n")
@@ -92,7 +99,8 @@ def main(argv=None):
         "openblas_variables_removed": removed, "total_seconds": time.perf_counter() - t0,
         "workloads": results.describe_workloads(floors),
         "frameworks": records, "targets": targets, "peak_memory": memory,
-        "startup": startup, "report": report, "digits": digits, "table": text,
+        "startup": startup, "report": report, "digits": digits, "stacked_search": stacked,
+        "table": text,
     }
     path = results.destination(args.record)
     results.write_json(path, record)

@@ -161,3 +161,55 @@ def test_between_runs_hidden_activations_and_gradients_can_be_read():
     train(reference, x, y, epochs=100)
     trainer.run(50)  # reading did not disturb the run
     assert np.array_equal(net.params, reference.params)
+
+
+def test_without_shuffling_the_batches_come_in_the_datas_order():
+    """shuffle=False: batch after batch of the data as given, every epoch, for every network
+    of a stack — the loop written out by hand gives the same numbers bit for bit."""
+    from backproplab.nn.losses import get_loss
+    from backproplab.nn.optimizers import get_optimizer
+
+    x, y = datasets.linear(23, seed=4)
+    net = _net(k=2)
+    h = Trainer(net, x, y, optimizer="adam", lr=0.01, epochs=4, batch_size=5,
+                shuffle=False).run()
+    hand = _net(k=2)
+    loss, opt = get_loss("mse"), get_optimizer("adam", [hand.params], [hand.grads], 0.01)
+    for _ in range(4):
+        for start in range(0, 23, 5):
+            loss.forward(hand._forward(x[start:start + 5]), y[start:start + 5].astype(float))
+            hand.zero_grad()
+            hand.backward(loss.backward())
+            opt.step()
+    np.testing.assert_array_equal(net.params, hand.params)
+    shuffled = _net(k=2)
+    Trainer(shuffled, x, y, optimizer="adam", lr=0.01, epochs=4, batch_size=5).run()
+    assert not np.array_equal(shuffled.params, net.params)
+    assert h.loss.shape == (4, 2)
+
+
+def test_a_checkpoint_remembers_that_batches_were_not_shuffled():
+    x, y = datasets.linear(23, seed=4)
+    first = Trainer(_net(), x, y, batch_size=5, epochs=4, shuffle=False)
+    first.run(2)
+    arrays, meta = first.state()
+    assert meta["settings"]["shuffle"] is False
+    with pytest.raises(BackproplabError, match="shuffle"):
+        Trainer(_net(), x, y, batch_size=5, epochs=4).restore(arrays, meta)
+    assert "shuffle" not in Trainer(_net(), x, y, batch_size=5).settings  # as before
+
+
+def test_a_retired_network_keeps_its_weights_and_the_others_train_on_as_alone():
+    """retire() from the callback: the network stops where it is, the rest of the stack ends
+    bit for bit where each would end alone."""
+    x, y = datasets.xor_easy()
+    stack = _net(k=3)
+    trainer = Trainer(stack, x, y, optimizer="adam", lr=0.05, epochs=30, every=1,
+                      callback=lambda p: trainer.retire([1]) if p.epochs == 10 else None)
+    h = trainer.run()
+    assert list(h.epochs_run) == [30, 10, 30] and list(h.stopped_early) == [False, True, False]
+    assert np.isnan(h.loss[10:, 1]).all() and np.isnan(h.final_loss[1])
+    for m, epochs in enumerate((30, 10, 30)):
+        alone = _net(seed=m)
+        Trainer(alone, x, y, optimizer="adam", lr=0.05, epochs=epochs).run()
+        np.testing.assert_array_equal(stack.params[m], alone.params[0])

@@ -45,8 +45,10 @@ def restore_state(trainer, arrays, meta):
         raise BackproplabError("not a checkpoint this version of backproplab can resume")
     if trainer.epoch:
         raise BackproplabError("a trainer can take up a checkpoint only before it has trained")
-    differ = [f"{key}: {meta['settings'].get(key)!r} in the checkpoint, {value!r} now"
-              for key, value in trainer.settings.items() if meta["settings"].get(key) != value]
+    keys = {**meta["settings"], **trainer.settings}  # a setting named by one side only too
+    differ = [f"{key}: {meta['settings'].get(key)!r} in the checkpoint, "
+              f"{trainer.settings.get(key)!r} now"
+              for key in keys if meta["settings"].get(key) != trainer.settings.get(key)]
     if meta.get("k") != trainer.model.k:
         differ.append(f"networks: {meta.get('k')} in the checkpoint, {trainer.model.k} now")
     if differ:

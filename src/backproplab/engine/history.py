@@ -150,7 +150,7 @@ class Recorder:
         if len(active):
             sub = model if len(active) == model.k else model.select(active)
             xs, ys = data.of(active)
-            L = loss_fn.forward(sub._forward(xs), ys)  # read at once: no copy needed
+            L = loss_fn.forward(sub._forward(xs), ys, data.w)  # read at once: no copy needed
             final_loss[active] = L
             final_acc[active] = data.score(loss_fn.proba, data.labels(ys))
             bad = ~np.isfinite(L) | ~np.isfinite(sub.params).all(axis=1)

@@ -31,7 +31,10 @@ class Trainer:
     """Trains ``model`` (a Sequential, an MLP or a CNN, possibly a stack of k) in place.
 
     The settings are :func:`train`'s; ``epochs`` is the length of the whole run, which a
-    schedule (the cosine's default T_max) needs. ``callback(progress)`` is called every
+    schedule (the cosine's default T_max) needs. ``sample_weight`` (n,) weighs each sample's
+    loss: the loss becomes the weighted mean Σ sᵢ lᵢ / Σ sᵢ (of each mini-batch, for
+    mini-batches), so a weight of 2 counts a sample twice; ``shuffle=False`` takes the
+    mini-batches in the data's order every epoch. ``callback(progress)`` is called every
     ``every`` epochs with a :class:`Progress`: the epochs done, the working stack (its
     parameters, and the gradients of its last update) and the history so far — views, not
     copies, valid until training goes on.
@@ -39,7 +42,7 @@ class Trainer:
 
     def __init__(self, model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000,
                  batch_size=None, stop_at_loss=None, schedule=None, callback=None, every=None,
-                 **hyper):
+                 sample_weight=None, shuffle=True, **hyper):
         self.epochs = int(epochs)
         if self.epochs < 0:
             raise BackproplabError(f"epochs must be >= 0, got {epochs}")
@@ -47,7 +50,7 @@ class Trainer:
             raise BackproplabError(f"the batch size must be >= 1, got {batch_size}")
         self.model = model
         self.loss_fn = loss_for(model, loss)
-        self.data = TrainingData(model, x, y, self.loss_fn)
+        self.data = TrainingData(model, x, y, self.loss_fn, sample_weight)
         self.opt = get_optimizer(optimizer, [model.params], [model.grads], lr, **hyper)
         schedule = get_schedule(schedule)
         self.schedule = None if type(schedule) is Constant else schedule  # nothing to do
@@ -56,6 +59,7 @@ class Trainer:
         self.batch_size = None if batch_size is None else int(batch_size)
         seeds = model.seeds if model.seeds is not None else range(model.k)
         self.orders = [model_rngs(s)[1] for s in seeds] if self.batch_size else None
+        self.shuffle = bool(shuffle)
         self.stop_at_loss = stop_at_loss
         self.callback, self.every = callback, every
         # what a checkpoint must agree with; the run's length only where the schedule uses it
@@ -64,6 +68,8 @@ class Trainer:
                          "batch_size": self.batch_size, "schedule": repr(schedule),
                          "epochs": self.epochs if uses_epochs else None,
                          "stop_at_loss": stop_at_loss}
+        if not self.shuffle:  # named only when off, so the checkpoints made before still fit
+            self.settings["shuffle"] = False
         self.epoch = 0
         self.seconds = 0.0
         self.record = Recorder(model.k)
@@ -81,6 +87,17 @@ class Trainer:
     def stop(self):
         """Stop at the end of the current epoch; safe to call from another thread."""
         self._stop.set()
+
+    def retire(self, networks):
+        """Stop training the networks ``networks`` (positions in the model's stack), as one
+        that reaches ``stop_at_loss`` stops: their weights stay in the model as they are, and
+        the others train on unaffected, without them. For a callback, between two epochs;
+        the history marks them stopped early, their final loss and accuracy unmeasured."""
+        gone = np.isin(self.active, networks)
+        if gone.any():
+            self.record.stopped[self.active[gone]] = True
+            self.record.epochs_run[self.active[gone]] = self.epoch
+            self._compact(np.flatnonzero(~gone))
 
     def run(self, epochs=None):
         """Train ``epochs`` more epochs (default: up to the run's ``epochs``) and return the
@@ -122,7 +139,7 @@ class Trainer:
             opt.set_lr(self.schedule.lr(opt.initial_lr, e, self.epochs))
         spread = None  # mini-batches: each network's (lowest, highest) batch loss
         if full_batch:  # look at the loss before updating, so a stopped network is as seen
-            L, acc = self._forward(self.xs, self.ys, self.labels)
+            L, acc = self._forward(self.xs, self.ys, self.labels, self.data.w)
         else:
             L, acc, spread = self._minibatch_epoch()
         # One scalar tells whether any loss or parameter of the stack is NaN or infinite: the
@@ -147,10 +164,11 @@ class Trainer:
             self.callback(Progress(e, self.work, self.active, self.record.loss[:e],
                                    self.record.acc[:e]))
 
-    def _forward(self, x, y, labels):
-        """The forward pass and the loss: one loss and one accuracy per network."""
+    def _forward(self, x, y, labels, w=None):
+        """The forward pass and the loss: one loss and one accuracy per network; ``w``, the
+        samples' weights, if any (see :mod:`backproplab.nn.losses`)."""
         # the non-copying pass: the loss reads the output at once, and every epoch counts
-        L = self.loss_fn.forward(self.work._forward(x), y)
+        L = self.loss_fn.forward(self.work._forward(x), y, w)
         return L, self.data.score(self.loss_fn.proba, labels)
 
     def _update(self):
@@ -161,15 +179,17 @@ class Trainer:
 
     def _minibatch_epoch(self):
         """One pass over the data in shuffled mini-batches (each network its own order); the
-        sample-weighted means of the batch losses and accuracies, each before its update, and
+        means of the batch losses (weighted by their sizes, or by their shares of the sample
+        weights) and of the batch accuracies (by their sizes), each before its update, and
         the spread of the batch losses: (lowest, highest), one of each per network."""
         orders = [self.orders[i] for i in self.active]
         total_loss = total_acc = 0.0
         lowest = highest = None
-        for xb, yb, b in self.data.batches(self.xs, self.ys, self.batch_size, orders):
-            L, acc = self._forward(xb, yb, yb)
+        for xb, yb, wb, b, share in self.data.batches(self.xs, self.ys, self.batch_size,
+                                                      orders, self.shuffle):
+            L, acc = self._forward(xb, yb, yb, wb)
             self._update()
-            total_loss = total_loss + L * b
+            total_loss = total_loss + L * share
             total_acc = total_acc + acc * b
             lowest = np.array(L, dtype=np.float64) if lowest is None else np.fmin(lowest, L)
             highest = np.array(L, dtype=np.float64) if highest is None else np.fmax(highest, L)
@@ -202,7 +222,8 @@ class Trainer:
 
 
 def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_size=None,
-          stop_at_loss=None, callback=None, callback_every=None, schedule=None, **hyper):
+          stop_at_loss=None, callback=None, callback_every=None, schedule=None,
+          sample_weight=None, shuffle=True, **hyper):
     """Train ``model`` (a Sequential, an MLP or a CNN, possibly a stack of k) in place.
 
     x: (n, *in_shape) shared by every network — (n, n_in) for an MLP, images (n, C, H, W) for
@@ -216,13 +237,16 @@ def train(model, x, y, loss=None, optimizer="gd", lr=None, epochs=1000, batch_si
     ``schedule`` (a name or a :mod:`backproplab.nn.schedules` object; None: constant) sets each
     epoch's learning rate from ``lr``. Full batch by default (one update per epoch);
     ``batch_size`` trains on mini-batches, shuffled each epoch from each network's own seed.
+    ``sample_weight`` (n,) weighs each sample's loss, and ``shuffle=False`` keeps the
+    mini-batches in order (see :class:`Trainer`).
     Dropout is on while training and off for the final evaluation; the model is left in
     evaluation mode. ``callback(progress)`` is called every ``callback_every`` epochs (see
     :class:`Trainer`). Returns a :class:`History` with a model axis.
     """
     trainer = Trainer(model, x, y, loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
                       batch_size=batch_size, stop_at_loss=stop_at_loss, schedule=schedule,
-                      callback=callback, every=callback_every, **hyper)
+                      callback=callback, every=callback_every, sample_weight=sample_weight,
+                      shuffle=shuffle, **hyper)
     return trainer.run()
 
 

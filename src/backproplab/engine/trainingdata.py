@@ -28,13 +28,15 @@ def loss_for(model, loss):
 
 class TrainingData:
     """x and y, checked: whether each has a leading model axis (one data set per network), and
-    the accuracy that fits the labels.
+    the accuracy that fits the labels; the samples' weights, if they have any.
 
     x: (n, *in_shape) for every network, or (k, n, *in_shape) one data set per network.
     y: 0/1 labels (n,), (n, 1) or (k, n, 1); class labels 0…K−1 (n,) or (k, n) for ce.
+    sample_weight: None, or (n,) weights ≥ 0, not all 0, shared by every network; kept as
+    ``w`` (n, 1), scaled to mean 1 (see :mod:`backproplab.nn.losses`).
     """
 
-    def __init__(self, model, x, y, loss_fn):
+    def __init__(self, model, x, y, loss_fn, sample_weight=None):
         x, in_shape = _inputs(model, x)
         self.x_stacked = x.ndim == len(in_shape) + 2
         self.n = n = x.shape[-1 - len(in_shape)]
@@ -64,6 +66,7 @@ class TrainingData:
         if self.y_stacked and y.shape[0] != model.k:
             raise BackproplabError(f"per-network data needs a leading axis of {model.k}")
         self.x, self.y = x, y
+        self.w = None if sample_weight is None else _weights(sample_weight, n, model.dtype)
 
     def labels(self, y):
         """What the predictions are compared with: y ≥ 0.5 for 0/1 labels, classes as they are."""
@@ -74,16 +77,46 @@ class TrainingData:
         return (self.x[active] if self.x_stacked else self.x,
                 self.y[active] if self.y_stacked else self.y)
 
-    def batches(self, x, y, batch_size, orders):
-        """One epoch's mini-batches (xb, yb, b) of b samples, each network in its own shuffled
-        order: its generator in ``orders`` draws a permutation of the n samples."""
+    def batches(self, x, y, batch_size, orders, shuffle=True):
+        """One epoch's mini-batches (xb, yb, wb, b, share) of b samples, each network in its
+        own shuffled order: its generator in ``orders`` draws a permutation of the n samples
+        (``shuffle=False``: every network takes them in order, and no generator draws).
+
+        wb is None without sample weights; with them, the batch's weights (k, b, 1) scaled to
+        mean 1 in the batch (its loss is their weighted mean), and ``share`` (k,) is the
+        batch's part of the n samples' total weight, which weighs its loss in the epoch's
+        mean; without weights ``share`` is b."""
         n = self.n
-        perm = np.stack([rng.permutation(n) for rng in orders])  # (k, n)
+        perm = np.stack([rng.permutation(n) if shuffle else np.arange(n)
+                         for rng in orders])  # (k, n)
         rows = np.arange(len(orders))[:, None]
         for start in range(0, n, batch_size):
             idx = perm[:, start:start + batch_size]
+            b, wb, share = idx.shape[1], None, idx.shape[1]
+            if self.w is not None:
+                wb = self.w[idx]  # (k, b, 1)
+                share = wb.sum(axis=(-2, -1))
+                # a batch of weights 0 only has no loss and no gradient (and no division by 0)
+                wb = wb * np.divide(b, share, out=np.zeros_like(share),
+                                    where=share > 0)[:, None, None]
             yield (x[rows, idx] if self.x_stacked else x[idx],  # (k, b, …): each its batch
-                   y[rows, idx] if self.y_stacked else y[idx], idx.shape[1])
+                   y[rows, idx] if self.y_stacked else y[idx], wb, b, share)
+
+
+def _weights(sample_weight, n, dtype):
+    """(n, 1) weights scaled to mean 1, from (n,) weights that are finite, ≥ 0 and not all 0."""
+    try:
+        s = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise BackproplabError("the sample weights must be numbers") from None
+    if s.shape != (n,):
+        raise BackproplabError(f"give one weight per sample, shape ({n},); got {s.shape}")
+    if not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise BackproplabError("the sample weights must be finite and >= 0")
+    total = s.sum()
+    if not total > 0:
+        raise BackproplabError("the sample weights are all zero: at least one must be > 0")
+    return (s * (n / total)).astype(dtype)[:, None]
 
 
 def _inputs(model, x):

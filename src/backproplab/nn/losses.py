@@ -8,6 +8,11 @@ BCE and softmax cross-entropy work on logits and never take log(0).
 
 Labels: MSE and BCE take 0/1 labels as floats, (n, 1) or (k, n, 1); the cross-entropy takes
 class labels 0…K−1 as integers, (n,) or (k, n) (see :func:`class_labels`).
+
+Sample weights: ``forward(z, y, w)`` with w of shape (n, 1) or (k, n, 1), scaled to mean 1
+over the n samples (w = n·s / Σs for a user's weights s), gives the weighted mean
+L = Σ sᵢ lᵢ / Σ sᵢ, and ``backward`` then scales each sample's dz by its wᵢ — so weights of
+2 are the sample given twice. Without w every number is the unweighted one, unchanged.
 """
 
 import numpy as np
@@ -39,15 +44,22 @@ class MSE:
                                    "cross-entropy); use --loss ce")
         self.output = get_output(output)
 
-    def forward(self, z, y):
+    def forward(self, z, y, w=None):
         self.proba = self.output.forward(z)
         self._diff = self.proba - y
+        self._w = w
         n, n_out = z.shape[-2:]
-        return np.add.reduce(self._diff * self._diff, axis=(-2, -1)) / (n * n_out)
+        squares = self._diff * self._diff
+        if w is not None:
+            squares *= w  # each sample's squared errors counted wᵢ times
+        return np.add.reduce(squares, axis=(-2, -1)) / (n * n_out)
 
     def backward(self):
         n, n_out = self._diff.shape[-2:]
-        return self.output.backward((2.0 / (n * n_out)) * self._diff)
+        grad = (2.0 / (n * n_out)) * self._diff
+        if self._w is not None:
+            grad *= self._w
+        return self.output.backward(grad)
 
 
 class BCE:
@@ -68,15 +80,21 @@ class BCE:
                 "or --loss mse for a linear output"
             )
 
-    def forward(self, z, y):
+    def forward(self, z, y, w=None):
         self.proba = sigmoid(z)
-        self._y = y
+        self._y, self._w = y, w
         n, n_out = z.shape[-2:]
-        return (np.logaddexp(0.0, z) - y * z).sum(axis=(-2, -1)) / (n * n_out)
+        losses = np.logaddexp(0.0, z) - y * z
+        if w is not None:
+            losses *= w
+        return losses.sum(axis=(-2, -1)) / (n * n_out)
 
     def backward(self):
         n, n_out = self.proba.shape[-2:]
-        return (self.proba - self._y) / (n * n_out)
+        grad = (self.proba - self._y) / (n * n_out)
+        if self._w is not None:
+            grad *= self._w
+        return grad
 
 
 class CrossEntropy:
@@ -97,8 +115,9 @@ class CrossEntropy:
             raise BackproplabError("the ce loss takes the logits of a softmax output; use "
                                    "--output softmax (with one output unit per class)")
 
-    def forward(self, z, y):
-        """z (k, n, K) logits; y (n,) or (k, n) integer labels. Returns the loss per network."""
+    def forward(self, z, y, w=None):
+        """z (k, n, K) logits; y (n,) or (k, n) integer labels; w None, (n, 1) or (k, n, 1)
+        weights of mean 1. Returns the loss per network."""
         K = z.shape[-1]
         self._onehot = np.eye(K, dtype=z.dtype)[y]  # (n, K) or (k, n, K)
         shifted = z - z.max(axis=-1, keepdims=True)
@@ -106,11 +125,17 @@ class CrossEntropy:
         total = e.sum(axis=-1, keepdims=True)
         self.proba = e / total
         log_proba_y = (shifted * self._onehot).sum(axis=-1) - np.log(total[..., 0])
+        self._w = w
+        if w is not None:
+            log_proba_y *= w[..., 0]
         return -log_proba_y.mean(axis=-1)
 
     def backward(self):
         n = self.proba.shape[-2]
-        return (self.proba - self._onehot) / n
+        grad = (self.proba - self._onehot) / n
+        if self._w is not None:
+            grad *= self._w
+        return grad
 
 
 LOSSES = {"mse": MSE, "bce": BCE, "ce": CrossEntropy}
