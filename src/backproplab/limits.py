@@ -19,6 +19,14 @@ FIGURE_GRID_WORK = 10**10  # multiply-adds of a network over a figure's grid: a 
 FIGURE_POINTS = 10_000  # data points a scatter draws: a larger set draws a sample of this many
 FIGURE_CURVE_POINTS = 100_000  # a learning curve longer than this is thinned to about this
 
+# backproplab serve: what one browser tab may send and hold (the server's side; app/serve)
+PLAYGROUND_MESSAGE_BYTES = 4 * MiB  # one WebSocket message (an upload or a model file, as JSON)
+PLAYGROUND_JSON_DEPTH = 8  # a message's JSON nests no deeper than this (settings: 3 levels)
+PLAYGROUND_UPLOAD_BYTES = 1 * MiB  # an uploaded CSV's text
+PLAYGROUND_SESSIONS = 16  # sessions (open tabs) at once, over every client
+PLAYGROUND_IDLE_SECONDS = 30 * 60  # a session with no message for this long is closed and freed
+PLAYGROUND_MESSAGES_PER_SECOND = 50  # sustained; a burst of twice this passes, more is flooding
+
 
 def size_text(n):
     """A number of bytes for a message: '3.2 GiB', '512 MiB', '900 KiB', '12 bytes'."""
