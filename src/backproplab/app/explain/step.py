@@ -57,6 +57,8 @@ class Step:
     data: str
     seed: int
     epochs: int  # epochs trained before the step
+    about: str | None = None  # which samples, if not "the first n samples"
+    note: str | None = None  # where the numbers come from, if not train's step epochs + 1
 
 
 def one_step(cfg, samples=2, epochs=0):
@@ -94,10 +96,20 @@ def one_step(cfg, samples=2, epochs=0):
         if history.diverged or history.stopped_early:
             raise BackproplabError(f"training before the step did not run its {epochs} "
                                    f"epochs: {history.message() or 'it reached --stop-at-loss'}")
+    return step_of(net, x, y, cfg.loss, cfg.lr, cfg.data, cfg.seed, epochs)
+
+
+def step_of(net, x, y, loss, lr, data, seed, epochs, about=None, note=None):
+    """One gradient-descent step of ``net`` (one network, updated in place: give a copy to keep
+    the original) on the samples x (n, n_in), y (n,) or (n, 1), with learning rate ``lr`` and
+    the ``loss`` named; ``data``, ``seed``, ``epochs``, ``about`` and ``note`` are what the
+    :class:`Step` says of where it comes from. The playground explains its own network's step
+    on a chosen sample through this."""
     x = np.asarray(x, net.dtype)
     y = np.asarray(y, net.dtype).reshape(len(x), -1)
-    loss_fn = get_loss(cfg.loss, net.output)
-    opt = get_optimizer("gd", [net.params], [net.grads], cfg.lr)
+    loss_fn = get_loss(loss, net.output)
+    target = y[:, 0].astype(np.int64) if loss_fn.multiclass else y  # ce takes class numbers
+    opt = get_optimizer("gd", [net.params], [net.grads], lr)
 
     with np.errstate(all="ignore"):
         # forward, layer by layer: the calls Sequential.forward makes
@@ -107,7 +119,7 @@ def one_step(cfg, samples=2, epochs=0):
         for layer in net.layers:
             out = layer.forward(out)
             (zs if hasattr(layer, "param_shapes") else acts).append(out[0].copy())
-        loss_before = float(loss_fn.forward(out, y)[0])
+        loss_before = float(loss_fn.forward(out, target)[0])
         acts.append(loss_fn.proba[0].copy())  # ŷ = out(zL)
 
         # backward: the calls of train's update (zero_grad, then Sequential.backward)
@@ -125,7 +137,7 @@ def one_step(cfg, samples=2, epochs=0):
         deltas.reverse(), grads_a.reverse(), grads.reverse()
         opt.step()
         after = [(layer.W[0].copy(), layer.b[0].copy()) for layer in dense]
-        loss_after = float(loss_fn.forward(net.forward(x), y)[0])
+        loss_after = float(loss_fn.forward(net.forward(x), target)[0])
 
     activations = [layer for layer in net.layers if not hasattr(layer, "param_shapes")]
     names = [act.name for act in activations] + [net.output]
@@ -137,8 +149,8 @@ def one_step(cfg, samples=2, epochs=0):
                   deltas[i], *grads[i], *after[i])
         for i in range(len(dense))
     ]
-    return Step(x, y, layers, cfg.loss, float(opt.hyper["lr"][0, 0]), loss_before, loss_after,
-                cfg.data, cfg.seed, epochs)
+    return Step(x, y, layers, loss, float(opt.hyper["lr"][0, 0]), loss_before, loss_after,
+                data, seed, epochs, about, note)
 
 
 def _slope(act, z):
