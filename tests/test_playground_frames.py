@@ -99,3 +99,14 @@ def test_every_frame_is_json_a_diverged_one_too():
     assert json.loads(text)["train"]["loss"] is None
     ok = Session({"data": "linear"})
     json.dumps(ok.frame(), allow_nan=False)
+
+
+def test_a_long_session_keeps_a_thinned_curve(monkeypatch):
+    from backproplab.app.playground import session
+    monkeypatch.setattr(session, "PLAYGROUND_CURVE_POINTS", 10)
+    s = Session({"hidden": "2"})
+    for _ in range(25):
+        s.train(1)
+        assert len(s.frame()["curve"]["epoch"]) == 1  # every frame still sends its point
+    kept = s.frame(full=True)["curve"]["epoch"]
+    assert len(kept) <= 10 and kept[-1] == 25 and kept == sorted(kept)

@@ -18,6 +18,7 @@ import time
 
 from ...data.datasets import FIXED, GENERATORS
 from ...errors import BackproplabError
+from ...limits import PLAYGROUND_CURVE_POINTS
 from . import modelfiles, robustness
 from . import points as pts
 from .building import build
@@ -158,6 +159,8 @@ class Session:
                  "train": [c[1] for c in self._curve[start:]],
                  "test": [c[2] for c in self._curve[start:]] if test else None,
                  "reset": self._restart or full}
+        if len(self._curve) > PLAYGROUND_CURVE_POINTS:  # a long session: keep every other
+            self._curve = self._curve[::-2][::-1]  # point for a page that reconnects, the last
         self._sent, self._restart = len(self._curve), False
         frame = {"type": "frame", "epoch": epoch, "epochs": run.trainer.epochs,
                  "playing": self.playing, "finished": status != "training", "status": status,
