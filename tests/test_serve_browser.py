@@ -5,6 +5,7 @@ Skipped, with the reason, where the [web] extra, Playwright or /usr/bin/chromium
 (`.ci/run` installs Chromium with apt before `make test`, so CI runs them).
 """
 
+import os
 import re
 import shutil
 import threading
@@ -17,6 +18,9 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 ISSUE_URL = "/?data=xor&hidden=4,4&activation=tanh&optimizer=adam&lr=0.03&seed=0&play=1"
+README_URL = ("/?data=spiral&n=300&noise=0.02&hidden=8,8,8&activation=tanh&optimizer=adam&lr=0.01"
+              "&seed=1&epochs=5000&play=1")
+SCREENSHOT = os.environ.get("BACKPROPLAB_SCREENSHOT")  # where to write the README's picture
 
 for module, why in (("starlette", "the [web] extra is not installed: pip install -e '.[web]'"),
                     ("uvicorn", "the [web] extra is not installed: pip install -e '.[web]'"),
@@ -63,15 +67,17 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    """A new tab (its own session) at 1280×800; the page's script errors fail the test."""
+    """A new tab (its own session) at 1280×800. A script error, or an error on the console (a
+    file that did not load, something the Content-Security-Policy refused), fails the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     tab = context.new_page()
     errors = []
     tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.on("console", lambda m: m.type == "error" and errors.append(m.text))
     tab.base = server
     yield tab
+    assert not errors, f"errors in the page: {errors}"
     context.close()
-    assert not errors, f"script errors in the page: {errors}"
 
 
 def number(tab, testid):
@@ -171,16 +177,26 @@ def test_a_bad_csv_upload_shows_its_error(page):
     assert number(page, "n-points") == 21  # the data stayed as it was
 
 
-def test_the_model_file_downloads(page):
+def test_the_model_file_and_the_view_download_and_the_model_loads_again(page):
     page.goto(page.base + "/?data=xor&hidden=4&optimizer=adam&lr=0.03")
     expect(page.get_by_test_id("command")).to_contain_text("backproplab train")
-    page.get_by_test_id("step").click()
-    expect(page.get_by_test_id("epoch")).to_have_text("1")
+    for epochs in ("1", "2"):
+        page.get_by_test_id("step").click()
+        expect(page.get_by_test_id("epoch")).to_have_text(epochs)
     with page.expect_download() as info:
         page.get_by_test_id("export-model").click()
-    path = info.value.path()
     assert info.value.suggested_filename.endswith(".npz")
-    assert Path(path).read_bytes()[:2] == b"PK"  # a model file is a zip (NumPy's .npz)
+    model = Path(info.value.path()).read_bytes()
+    assert model[:2] == b"PK"  # a model file is a zip (NumPy's .npz)
+    with page.expect_download() as info:
+        page.locator("#export-png").click()
+    assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # back to epoch 0, then the file brings the two epochs back
+    page.get_by_test_id("reset").click()
+    expect(page.get_by_test_id("epoch")).to_have_text("0")
+    page.locator("#load-model").set_input_files(files=[{
+        "name": "model.npz", "mimeType": "application/octet-stream", "buffer": model}])
+    expect(page.get_by_test_id("epoch")).to_have_text("2")
 
 
 def test_classroom_link_hides_controls_and_asks_its_question(page):
@@ -193,3 +209,16 @@ def test_classroom_link_hides_controls_and_asks_its_question(page):
     assert page.locator('[data-setting="seed"]').is_disabled()  # lock=1: settings fixed
     assert page.get_by_test_id("play").is_enabled()
     assert "hide=lr,optimizer,activation" in page.url
+
+
+@pytest.mark.skipif(not SCREENSHOT, reason="the README's picture is made on request: "
+                    "BACKPROPLAB_SCREENSHOT=docs/images/playground.png pytest -k readme")
+def test_readme_screenshot(page):
+    """docs/images/playground.png: a spiral learnt by a 2-8-8-8-1 tanh network, a unit hovered."""
+    page.goto(page.base + README_URL)
+    page.wait_for_function("() => window.playground.runStatus === 'finished'", timeout=120_000)
+    net = page.locator("#network").bounding_box()
+    # the middle of hidden layer 2 (the third of five columns): its fourth unit of eight
+    page.mouse.move(net["x"] + net["width"] * 0.5, net["y"] + net["height"] * 0.44)
+    expect(page.locator("#net-tip")).to_be_visible()
+    page.screenshot(path=SCREENSHOT)

@@ -1,13 +1,15 @@
 // The decision-boundary plot: the network's answer over the plane as colour, the train points
 // filled and the test points as rings; clicks add or remove points, or pick one to explain.
 
-import { $, make, CLASS_COLOURS, b64bytes, hexRGB, imageCanvas, divergingPale, fitCanvas } from "./common.js";
+import { $, make, CLASS_COLOURS, b64bytes, hexRGB, imageCanvas, diverging, divergingPale, fitCanvas } from "./common.js";
 
 const HIT = 7;  // pixels: a click this close to a point is on it
 
 export function initBoundary(app) {
   const canvas = $("boundary");
-  const view = { image: document.createElement("canvas"), extent: null, classes: 2,
+  // image: behind the points (pale); strong: the output unit's picture in the network view
+  const view = { image: document.createElement("canvas"), strong: document.createElement("canvas"),
+    extent: null, classes: 2,
     tool: "add", cls: 0, extra: 0 };
   app.boundary = view;
 
@@ -28,7 +30,9 @@ export function initBoundary(app) {
     view.extent = b.extent;
     view.classes = b.classes || 2;
     if (b.p) {
-      imageCanvas(b64bytes(b.p), b.size, divergingPale, view.image);
+      const p = b64bytes(b.p);
+      imageCanvas(p, b.size, divergingPale, view.image);
+      imageCanvas(p, b.size, diverging, view.strong);
     } else {
       // K classes: the colour of the most likely class, paler where the network is unsure
       const rgb = CLASS_COLOURS.map(hexRGB), sure = b64bytes(b.confidence);

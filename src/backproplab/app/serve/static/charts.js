@@ -130,9 +130,10 @@ export function initCharts(app) {
     if (box.childElementCount === n) return;
     box.replaceChildren();
     for (let l = 0; l < n; l++) {
-      const i = document.createElement("i");
-      i.style.borderColor = colour(l);
-      box.append(i, `W${"₁₂₃₄₅₆₇₈"[l] || l + 1}`);
+      const label = document.createElement("b");  // each layer's name in its line's colour
+      label.style.color = colour(l);
+      label.textContent = `W${"₁₂₃₄₅₆₇₈"[l] || l + 1}`;
+      box.append(label);
     }
   }
 

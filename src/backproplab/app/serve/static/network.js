@@ -69,8 +69,8 @@ export function initNetwork(app) {
     loss.dataset.control = "loss";
     heads.append(make("div", { class: "layer-head" }, [make("b", { text: "Output" }), out, loss]));
     $("layer-count").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
-    $("add-layer").disabled = hidden.length >= maxLayers;
-    $("remove-layer").disabled = hidden.length <= 1;
+    $("add-layer").disabled = hidden.length >= maxLayers || app.isLocked("hidden");
+    $("remove-layer").disabled = hidden.length <= 1 || app.isLocked("hidden");
     app.applyClassroom(heads);
   }
 
@@ -132,7 +132,7 @@ export function initNetwork(app) {
       let img = null;
       if (l === 0) img = inputMaps[i];
       else if (l < layout.length - 1) img = state.maps[l - 1] && state.maps[l - 1][i];
-      else if (col.length === 1 && app.boundary && app.boundary.extent) img = app.boundary.image;
+      else if (col.length === 1 && app.boundary && app.boundary.extent) img = app.boundary.strong;
       if (img) ctx.drawImage(img, u.x, u.y, u.s, u.s);
       else {
         ctx.fillStyle = l === layout.length - 1 && col.length > 1 ? CLASS_COLOURS[i % CLASS_COLOURS.length] : "#eef0f3";
@@ -177,7 +177,7 @@ export function initNetwork(app) {
     let wIn = "";
     if (W && W[hit.l - 1]) {
       const col = W[hit.l - 1].W.map((row) => row[hit.i]);
-      wIn = `\nweights in: ${col.map(fmtNum).join(", ")}`;
+      wIn = `\nweights in: ${col.map((v) => (v === null ? "–" : Number(v.toPrecision(3)))).join(", ")}`;
     }
     return `${unitName(hit.l, hit.i, last)} (${act})${bias}${wIn}${scale}`;
   }

@@ -62,6 +62,8 @@ app.dataError = (text) => {
 
 // ---- the socket ----
 let socket = null, firstSettings = true, pendingPoints = null, wantPlay = false;
+let dormant = false, queued = null, lastError = "";
+const TOO_MANY = 1013, FLOODING = 1008, IDLE = 4000;  // the server's close codes
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -83,15 +85,28 @@ function connect() {
     try { m = JSON.parse(e.data); } catch { return; }
     receive(m);
   });
-  socket.addEventListener("close", () => {
+  socket.addEventListener("close", (e) => {
     app.playing = false;
     showPlaying();
-    app.status("Disconnected from the server: is backproplab serve still running? Trying again…", "error");
-    setTimeout(connect, 2000);
+    if (e.code === IDLE) {
+      // the server freed this idle tab: wake it on the next button pressed, not by itself
+      dormant = true;
+      app.status(`${lastError || "Closed after a long idle time."} Press any button to go on.`, "error");
+      return;
+    }
+    const said = e.code === TOO_MANY || e.code === FLOODING ? lastError : "";
+    app.status(`${said || "Disconnected from the server: is backproplab serve still running?"} Trying again…`, "error");
+    setTimeout(connect, e.code === TOO_MANY ? 5000 : 2000);
   });
 }
 
 app.send = (msg) => {
+  if (dormant) {
+    dormant = false;
+    queued = msg;
+    connect();
+    return true;
+  }
   if (!socket || socket.readyState !== WebSocket.OPEN) {
     app.status("Not connected to the server.", "error");
     return false;
@@ -137,8 +152,10 @@ function receive(m) {
       onFrame(m);
       break;
     case "error":
+      lastError = m.message;
       if (m.about === "upload" || m.about === "point" || m.about === "new-sample") app.dataError(m.message);
       else app.status(m.message, "error");
+      if (m.about === "settings") refuse();
       if (firstSettings && m.about === "settings") {
         // the link's settings were refused: start from the defaults, the message stays shown
         firstSettings = false;
@@ -149,6 +166,14 @@ function receive(m) {
     default:
       app.emit(m.type, m);
   }
+}
+
+// A refused change: the field being typed in keeps its text, marked, to be put right; every
+// other control shows the server's values again.
+function refuse() {
+  const el = document.activeElement;
+  if (el && el.dataset && el.dataset.setting && el.type === "text") el.classList.add("invalid");
+  app.emit("settings", { settings: app.settings, command: $("command").textContent });
 }
 
 function afterSettings() {
@@ -162,6 +187,7 @@ function afterSettings() {
     }
   }
   if (wantPlay) { wantPlay = false; app.send({ type: "play" }); }
+  if (queued) { const msg = queued; queued = null; app.send(msg); }
 }
 
 // ---- frames: the numbers in the header, the playing state ----
@@ -237,16 +263,18 @@ function writeURL() {
 app.on("frame", (f) => { if (f.points && app.settings.data === "points") writeURL(); });
 
 // ---- classroom mode: hide=names hides those controls, lock=1 (or names) fixes them ----
+// what lock never disables: watching, explaining and exporting stay open to students (and a
+// panel's name hides it, while its own controls lock one by one)
+const UNLOCKED = new Set(["play", "pause", "step", "reset", "explain", "robustness", "export", "command", "export-csv",
+  "curves", "gradients", "data-panel", "network-panel", "training-panel"]);
 app.applyClassroom = (root = document) => {
   for (const el of root.querySelectorAll("[data-control]")) {
     const name = el.dataset.control;
     if (app.hide.has(name)) el.classList.add("is-hidden");
-    if (app.isLocked(name) && !["play", "pause", "step", "reset", "explain", "robustness", "export",
-      "command", "curves", "gradients"].includes(name)) {
+    if (app.isLocked(name) && !UNLOCKED.has(name)) {
       for (const input of el.matches("input, select, button") ? [el] : el.querySelectorAll("input, select, button")) {
         input.disabled = true;
       }
-      el.classList.add("locked");
     }
   }
 };
@@ -274,8 +302,8 @@ if (url.question) {
 }
 
 initPanels(app);
+initBoundary(app);  // before the network: its output unit shows the boundary just drawn
 initNetwork(app);
-initBoundary(app);
 initCharts(app);
 initExplain(app);
 initRobustness(app);
