@@ -29,14 +29,17 @@ export function initBoundary(app) {
   function updateImage(b) {
     view.extent = b.extent;
     view.classes = b.classes || 2;
+    view.size = b.size;
     if (b.p) {
       const p = b64bytes(b.p);
+      view.p = p;
       imageCanvas(p, b.size, divergingPale, view.image);
       imageCanvas(p, b.size, diverging, view.strong);
     } else {
       // K classes: the colour of the most likely class, paler where the network is unsure
-      const rgb = CLASS_COLOURS.map(hexRGB), sure = b64bytes(b.confidence);
-      imageCanvas(b64bytes(b.label), b.size, (lab, i) => {
+      const rgb = CLASS_COLOURS.map(hexRGB), sure = b64bytes(b.confidence), label = b64bytes(b.label);
+      view.p = null; view.label = label; view.sure = sure;
+      imageCanvas(label, b.size, (lab, i) => {
         const c = rgb[lab[i] % rgb.length], w = 0.2 + 0.6 * (sure[i] / 255);
         return c.map((v) => 247 + (v - 247) * w);
       }, view.image);
@@ -125,6 +128,23 @@ export function initBoundary(app) {
     app.addPoint(x, y, label);
   }
   canvas.addEventListener("mousedown", onPress);
+
+  // Hovering reads the network's answer at that place: P(class 1), or the likeliest class.
+  function readout(event) {
+    const out = $("readout");
+    if (!view.extent || !event) { out.textContent = ""; return; }
+    const r = canvas.getBoundingClientRect();
+    const cx = event.clientX - r.left, cy = event.clientY - r.top;
+    const [x, y] = toData(cx, cy, r.width, r.height);
+    const col = Math.min(view.size - 1, Math.max(0, Math.floor((cx / r.width) * view.size)));
+    const row = Math.min(view.size - 1, Math.max(0, Math.floor((cy / r.height) * view.size)));
+    const i = row * view.size + col, k = view.classes;
+    const answer = view.p ? `P(class 1) = ${(view.p[i] / 255).toFixed(2)}`
+      : `class ${view.label[i]}, p = ${(1 / k + (view.sure[i] / 255) * (1 - 1 / k)).toFixed(2)}`;
+    out.textContent = `x₁ = ${x.toFixed(2)}, x₂ = ${y.toFixed(2)}: ${answer}`;
+  }
+  canvas.addEventListener("mousemove", readout);
+  canvas.addEventListener("mouseleave", () => readout(null));
   canvas.addEventListener("contextmenu", (e) => e.preventDefault());
 
   function buildTool() {

@@ -43,6 +43,7 @@ export function initNetwork(app) {
     const heads = $("layer-heads");
     heads.replaceChildren();
     heads.style.gridTemplateColumns = `repeat(${hidden.length + 2}, minmax(0, 1fr))`;
+    heads.classList.toggle("compact", hidden.length >= 5);
     heads.append(make("div", { class: "layer-head" }, [make("b", { text: "Input" }), "x₁, x₂"]));
     hidden.forEach((units, l) => {
       const set = (k) => { const h = [...hidden]; h[l] = k; sendNetwork(h, acts); };
@@ -114,15 +115,17 @@ export function initNetwork(app) {
     // weights first, under the units
     if (W) {
       let most = 1e-12;
-      for (const d of W) for (const row of d.W) for (const v of row) most = Math.max(most, Math.abs(v));
+      for (const d of W) for (const row of d.W) for (const v of row) if (v !== null) most = Math.max(most, Math.abs(v));
+      // wide layers draw thinner lines, so that 16 × 16 weights stay readable
+      const thick = Math.min(1, 6 / Math.max(...sizes));
       W.forEach((d, l) => d.W.forEach((row, i) => row.forEach((v, j) => {
         const a = layout[l][i], b = layout[l + 1][j];
-        if (!a || !b) return;
+        if (!a || !b || v === null) return;
         const rel = Math.abs(v) / most, on = state.hover && state.hover.kind === "w" &&
           state.hover.l === l && state.hover.i === i && state.hover.j === j;
         ctx.strokeStyle = v >= 0 ? POSITIVE : NEGATIVE;
-        ctx.globalAlpha = on ? 1 : 0.25 + 0.7 * rel;
-        ctx.lineWidth = on ? 3 + 5 * rel : 0.5 + 5 * rel;
+        ctx.globalAlpha = on ? 1 : (0.2 + 0.7 * rel) * (0.5 + 0.5 * thick);
+        ctx.lineWidth = on ? 3 + 5 * rel : 0.4 + 5 * rel * thick;
         ctx.beginPath(); ctx.moveTo(a.x + a.s, a.y + a.s / 2); ctx.lineTo(b.x, b.y + b.s / 2); ctx.stroke();
       })));
       ctx.globalAlpha = 1;

@@ -144,13 +144,18 @@ export function initPanels(app) {
     const file = e.target.files[0];
     e.target.value = "";
     if (!file) return;
-    const most = app.limit("upload_bytes", 1 << 20);
-    if (file.size > most) {
+    const limit = app.limit("upload_bytes", 1 << 20);
+    if (file.size > limit) {
       app.dataError(`${file.name}: ${(file.size / 2 ** 20).toFixed(1)} MiB, more than the ` +
-        `${(most / 2 ** 20).toFixed(1)} MiB an upload may have`);
+        `${(limit / 2 ** 20).toFixed(1)} MiB an upload may have`);
       return;
     }
-    app.send({ type: "upload", name: file.name, text: await file.text() });
+    const text = await file.text();
+    // labels 0…K−1 with K > 2 need softmax with cross-entropy: chosen first, as a click does
+    const labels = text.split(/\r?\n/).slice(1).map((line) => Number(line.split(",").pop()));
+    const most = labels.reduce((m, v) => (Number.isInteger(v) && v > m ? v : m), 0);
+    if (most > 1 && app.settings.output !== "softmax") app.change({ output: "softmax", loss: "ce" });
+    app.send({ type: "upload", name: file.name, text });
     app.status(`Reading ${file.name}…`, "info");
   });
 
