@@ -24,7 +24,11 @@ def _same_as_train(cli, tmp_path, session, epochs):
     status, _, err = cli("train", *session.command_args(), "--epochs", epochs, "--out", out,
                          "--no-plots", "--quiet")
     assert status == 0, err
-    theirs = _weights(out / "model.npz")
+    _compare(session, out / "model.npz")
+
+
+def _compare(session, path):
+    theirs = _weights(path)
     ours = dict(session.run.net.param_arrays(0))
     assert ours.keys() == theirs.keys()
     for name in ours:
@@ -140,3 +144,17 @@ def test_a_stopped_run_given_a_new_rate_starts_again():
     cosine = Session({"schedule": "cosine", "epochs": "100"})
     cosine.train(10)
     assert cosine.apply({"epochs": "200"}) == "reset"  # its rates depend on the run's length
+
+
+def test_a_softmax_run_is_train_s_once_train_takes_softmax_on_points(cli, tmp_path):
+    # train builds a two-class softmax network (K = 2 outputs) since the multi-class points of
+    # issue 14's sibling change; before it, it refuses, and this comparison waits for it
+    s = Session({"data": "circle", "n": "60", "output": "softmax", "loss": "ce",
+                 "hidden": "4,4", "optimizer": "adam", "lr": "0.02"})
+    s.train(80)
+    status, _, err = cli("train", *s.command_args(), "--epochs", 80, "--out", tmp_path / "p",
+                         "--no-plots", "--quiet")
+    if status == 2 and "n_out = 1" in err:
+        pytest.skip("train does not yet build a softmax output for two-class points")
+    assert status == 0, err
+    _compare(s, tmp_path / "p" / "model.npz")
