@@ -89,6 +89,16 @@ def changed(old, new):
     return {key for key in KEYS if old.get(key) != new[key] and key not in shown}
 
 
+# a TrainConfig's settings (as a model file's "training" holds them) → the page's keys
+FIELDS = {"data": "data", "n": "n", "noise": "noise", "test_fraction": "test-fraction",
+          "data_seed": "data-seed", "hidden": "hidden", "activation": "activation",
+          "output": "output", "loss": "loss", "optimizer": "optimizer", "lr": "lr",
+          "momentum": "momentum", "weight_decay": "weight-decay", "l1": "l1",
+          "batch_size": "batch-size", "schedule": "schedule", "step_size": "step-size",
+          "gamma": "gamma", "t_max": "t-max", "eta_min": "eta-min", "seed": "seed",
+          "epochs": "epochs", "stop_at_loss": "stop-at-loss"}
+
+
 def config(values, csv_name="points.csv"):
     """The TrainConfig of normalised settings. Settings at train's defaults are left as None,
     as ``train`` leaves an option not given, so the command line stays short."""
@@ -122,10 +132,7 @@ def train_args(cfg):
     """``train``'s options for ``cfg``: every setting that differs from train's default."""
     base = TrainConfig()
     args = ["--data", cfg.data]
-    for name in ("n", "noise", "test_fraction", "data_seed", "hidden", "activation", "output",
-                 "loss", "optimizer", "lr", "momentum", "weight_decay", "l1", "batch_size",
-                 "schedule", "step_size", "gamma", "t_max", "eta_min", "seed", "epochs",
-                 "stop_at_loss"):
+    for name in list(FIELDS)[1:]:  # in the page's order, after the data
         value, default = getattr(cfg, name), getattr(base, name)
         if name == "activation" and len(set(value)) == 1:
             value = value[:1]
@@ -179,16 +186,6 @@ def _follow_optimizer(name):
 def _follow_schedule(name):
     return {"step-size": "", "gamma": "", "t-max": "", "eta-min": "",
             **SCHEDULE_DEFAULTS.get(name, {})}
-
-
-# a TrainConfig's settings (as a model file's "training" holds them) → the page's keys
-FIELDS = {"data": "data", "n": "n", "noise": "noise", "test_fraction": "test-fraction",
-          "data_seed": "data-seed", "hidden": "hidden", "activation": "activation",
-          "output": "output", "loss": "loss", "optimizer": "optimizer", "lr": "lr",
-          "momentum": "momentum", "weight_decay": "weight-decay", "l1": "l1",
-          "batch_size": "batch-size", "schedule": "schedule", "step_size": "step-size",
-          "gamma": "gamma", "t_max": "t-max", "eta_min": "eta-min", "seed": "seed",
-          "epochs": "epochs", "stop_at_loss": "stop-at-loss"}
 
 
 def from_training(training):
