@@ -81,7 +81,13 @@ export function initRobustness(app) {
     draw();
   });
   app.on("reset", () => {
-    if (last && !start.disabled) summary.append(" (for earlier settings)");
+    if (last && last.finished && !last.stale) {
+      last.stale = true;
+      summary.append(" (for earlier settings: run it again for these)");
+    }
+  });
+  app.on("error", (m) => {
+    if (m.about === "robustness") { start.disabled = false; stop.disabled = true; }
   });
   window.addEventListener("resize", draw);
   draw();
