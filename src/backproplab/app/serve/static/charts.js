@@ -60,6 +60,7 @@ function yScale(arrays) {
 export function drawChart(canvas, { series = [], band = null, empty = "", xMin = 0 } = {}) {
   const { ctx, w, h } = fitCanvas(canvas);
   ctx.clearRect(0, 0, w, h);
+  series = series.filter((s) => s.x.length >= 2);  // a line needs two points
   const ys = series.map((s) => s.y);
   if (band) ys.push(band.lo, band.hi);
   const range = yScale(ys);
@@ -89,7 +90,7 @@ export function drawChart(canvas, { series = [], band = null, empty = "", xMin =
   ctx.textBaseline = "bottom";
   ctx.fillText(String(xMin), LEFT, h);
   ctx.textAlign = "right";
-  ctx.fillText(`${Math.round(xMax)} epochs`, w - RIGHT, h);
+  ctx.fillText(`epoch ${Math.round(xMax)}`, w - RIGHT, h);
   const clampY = (v) => py(Math.min(10 ** b, Math.max(10 ** a, v)));
   if (band && band.x.length) {
     ctx.fillStyle = band.colour || "rgba(0, 114, 178, .18)";
