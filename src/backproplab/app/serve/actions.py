@@ -130,7 +130,7 @@ def _robustness(runner, session):
     except Exception as e:
         runner.report_error(e, "robustness")
         return
-    runner.reply({"type": "robustness", "done": 1.0, **result, "finished": True})
+    runner.reply({"type": "robustness", **result})
 
 
 ACTIONS = {

@@ -74,16 +74,17 @@ async def serve(websocket, sessions, policy, make_session, hello):
         return
     try:
         outbox = Outbox(asyncio.get_running_loop())
+        outbox.reply(await asyncio.to_thread(hello))
         runner = Runner(make_session, outbox, policy)
         outbox.on_frame_taken = runner.wake
-        outbox.reply(await asyncio.to_thread(hello))
         sender = asyncio.create_task(_send(websocket, outbox))
         try:
             ending = await _receive(websocket, runner, outbox, policy)
         finally:
             sender.cancel()
             outbox.close()
-            await asyncio.to_thread(runner.close)  # the session is freed with the runner
+            runner.close()  # the session is freed with the runner, once its worker has ended
+            await asyncio.to_thread(runner.join)
         if ending:
             await _close(websocket, *ending)
     finally:

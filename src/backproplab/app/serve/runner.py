@@ -67,8 +67,9 @@ class Runner:
         """Let a waiting worker look again (the frame slot has emptied)."""
         self._commands.put(None)
 
-    def close(self, timeout=5.0):
-        """Stop training and any robustness run; wait (a while) for the worker to end."""
+    def close(self):
+        """Stop training and any robustness run: the worker ends by itself, soon (it does not
+        wait to be joined, so that a close that is itself cancelled still ends it)."""
         self._closing = True
         session = self.session
         if session is not None:
@@ -76,6 +77,9 @@ class Runner:
             if self.robustness is not None:
                 session.pause_robustness()
         self._commands.put(None)
+
+    def join(self, timeout=5.0):
+        """Wait (a while) for the worker to have ended."""
         self._thread.join(timeout)
 
     # -- used by the actions, in the worker -----------------------------------------------------
