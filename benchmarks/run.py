@@ -23,6 +23,8 @@ This script is the driver; the parts are, in the order it runs them:
 - cli_costs.py: the peak memory, start-up time and ``report`` wall time of the command;
 - digits.py (which also runs on its own): the default CNN on the handwritten digits reaches at
   least 97% test accuracy in at most 60 s of training;
+- playground.py (which also runs on its own): ``backproplab serve`` streaming frames keeps at
+  least 80% of the training speed, at 20 frames a second or more;
 - results.py: the targets (PASS/FAIL), the tables, and where the JSON goes.
 """
 
@@ -36,6 +38,7 @@ import time
 import cli_costs  # the modules beside this script: sys.path[0] when it is run
 import digits as digits_target
 import machine
+import playground as playground_target
 import results
 import workers
 import workloads as wl
@@ -71,6 +74,8 @@ def main(argv=None):
     say("the digits target…")
     machine.wait_for_quiet()  # the CNN's small BLAS calls slow down several-fold on a busy machine
     digits = digits_target.measure()
+    say("the playground (backproplab serve)…")
+    playground = playground_target.measure()
     if records["backproplab"].get("failed") or "matmul" not in records["backproplab"]:
         say(f"the backproplab worker failed: {records['backproplab'].get('failed')}")
         return 1
@@ -82,7 +87,8 @@ def main(argv=None):
     info = {"matmul": f"{matmul['flops_per_s'] / 1e9:.1f} GFLOP/s (NumPy, {matmul['size']}×"
                       f"{matmul['size']} @ {matmul['size']}×{matmul['size']} float64)",
             "environment": env}
-    text = results.tables(records, targets, floors, info) + "\n\n" + digits_target.summary(digits)
+    text = (results.tables(records, targets, floors, info) + "\n\n"
+            + digits_target.summary(digits) + "\n\n" + playground_target.summary(playground))
     print(text)
     if any(t["pass"] is False for t in targets) and records["backproplab"].get("profile_w2"):
         print("\nA target failed; where W2's time goes in backproplab:\n")
@@ -92,7 +98,8 @@ def main(argv=None):
         "openblas_variables_removed": removed, "total_seconds": time.perf_counter() - t0,
         "workloads": results.describe_workloads(floors),
         "frameworks": records, "targets": targets, "peak_memory": memory,
-        "startup": startup, "report": report, "digits": digits, "table": text,
+        "startup": startup, "report": report, "digits": digits, "playground": playground,
+        "table": text,
     }
     path = results.destination(args.record)
     results.write_json(path, record)
