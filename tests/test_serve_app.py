@@ -24,6 +24,7 @@ from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
 from backproplab.app.serve.guard import allowed_hosts  # noqa: E402
 from backproplab.app.serve.web import create_app, static_files  # noqa: E402
+from backproplab.limits import PLAYGROUND_MESSAGE_BYTES  # noqa: E402
 
 HOST = "127.0.0.1:8765"
 ORIGIN = f"http://{HOST}"
@@ -217,3 +218,36 @@ def test_the_server_prints_its_address_and_stops_cleanly(tmp_path, sig):
             break
         time.sleep(0.1)
     assert opened.read_text().strip() == url
+
+
+def test_a_message_too_large_is_an_error_and_a_far_larger_one_is_cut_off_by_uvicorn():
+    """The server's own check answers a message over the limit; uvicorn (ws_max_size: twice
+    the limit) closes a socket whose message is larger still, before it is read whole."""
+    websockets = pytest.importorskip("websockets.sync.client")
+    from websockets.exceptions import ConnectionClosed
+
+    proc, url = start_server()
+    address = dict(uri=url.replace("http", "ws") + "ws", origin=url.rstrip("/"),
+                   open_timeout=10, max_size=None)
+    try:
+        with websockets.connect(**address) as ws, websockets.connect(**address) as other:
+            ws.recv(timeout=10), other.recv(timeout=10)  # hello
+            ws.send("x" * (PLAYGROUND_MESSAGE_BYTES + 1))
+            error = json.loads(ws.recv(timeout=30))
+            assert error["type"] == "error" and error["message"] == (
+                "message too large: at most 4 MiB")
+            ws.send('{"type": "export-csv"}')
+            while json.loads(ws.recv(timeout=10))["type"] != "csv":
+                pass  # the socket is still open (a settings reply and a frame come first)
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.send("x" * (2 * PLAYGROUND_MESSAGE_BYTES + 1))
+                while True:
+                    ws.recv(timeout=30)
+            assert closed.value.rcvd.code == 1009  # message too big
+            other.send('{"type": "export-csv"}')  # the other tab is served as before
+            while json.loads(other.recv(timeout=10))["type"] != "csv":
+                pass
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and "Traceback" not in err

@@ -36,11 +36,33 @@ def connect(client):
     return client.websocket_connect(f"ws://{HOST}/ws", headers={"origin": f"http://{HOST}"})
 
 
+def receive(ws, timeout=30.0):
+    """The next text from the test client's socket; a wait longer than ``timeout`` fails the
+    test instead of hanging it (the test client's own receive waits forever)."""
+    got = []
+
+    def read():
+        try:
+            got.append((True, ws.receive_text()))
+        except BaseException as e:  # WebSocketDisconnect, for the tests that expect one
+            got.append((False, e))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not got:
+        pytest.fail(f"no message from the server in {timeout:g} s")
+    ok, value = got[0]
+    if not ok:
+        raise value
+    return value
+
+
 def replies(ws, kind):
     """Messages up to the first of type ``kind`` (frames skipped); that one last."""
     seen = []
     while not seen or seen[-1]["type"] != kind:
-        m = json.loads(ws.receive_text())
+        m = json.loads(receive(ws))
         if m["type"] != "frame":
             seen.append(m)
     return seen
@@ -73,7 +95,7 @@ HOSTILE = [
 
 def test_every_hostile_message_gets_an_error_and_the_socket_stays_open():
     with client_for(message_bytes=10_000) as client, connect(client) as ws:
-        ws.receive_json()  # hello
+        json.loads(receive(ws))  # hello
         ws.send_text(json.dumps({"type": "settings", "settings": LAB}))
         replies(ws, "settings")
         for raw in HOSTILE:
@@ -92,7 +114,7 @@ def test_every_hostile_message_gets_an_error_and_the_socket_stays_open():
 
 def test_no_file_on_the_server_is_read_for_a_client():
     with client_for() as client, connect(client) as ws:
-        ws.receive_json()
+        json.loads(receive(ws))
         ws.send_text(json.dumps({"type": "settings", "settings": {"data": "/etc/passwd"}}))
         error = replies(ws, "error")[-1]
         assert error["about"] == "settings" and "root:" not in error["message"]
@@ -100,14 +122,14 @@ def test_no_file_on_the_server_is_read_for_a_client():
 
 def test_a_hostile_tab_does_not_disturb_another():
     with client_for() as client, connect(client) as good, connect(client) as bad:
-        good.receive_json(), bad.receive_json()
+        json.loads(receive(good)), json.loads(receive(bad))
         good.send_text(json.dumps({"type": "settings", "settings": {**LAB, "play": "1"}}))
         for raw in HOSTILE * 2:
             bad.send_text(raw)
             replies(bad, "error")
         epochs = []
         for _ in range(10):
-            m = good.receive_json()
+            m = json.loads(receive(good))
             if m["type"] == "frame":
                 epochs.append(m["epoch"])
         assert len(epochs) >= 5 and epochs == sorted(epochs) and epochs[-1] > epochs[0]
@@ -116,7 +138,7 @@ def test_a_hostile_tab_does_not_disturb_another():
 
 def test_an_upload_larger_than_the_limit_is_refused_by_its_size():
     with client_for(upload_bytes=1000) as client, connect(client) as ws:
-        ws.receive_json()
+        json.loads(receive(ws))
         ws.send_text(json.dumps({"type": "upload", "name": "big.csv",
                                  "text": "x1,x2,y\n" + "0.5,0.5,1\n" * 200}))
         error = replies(ws, "error")[-1]
@@ -128,42 +150,42 @@ def test_an_upload_larger_than_the_limit_is_refused_by_its_size():
 def test_sessions_beyond_the_limit_are_refused_until_one_closes():
     with client_for(sessions=2) as client:
         with connect(client) as a:
-            a.receive_json()
+            json.loads(receive(a))
             with connect(client) as b:
-                b.receive_json()
+                json.loads(receive(b))
                 with connect(client) as c:
-                    refusal = c.receive_json()
+                    refusal = json.loads(receive(c))
                     assert refusal["type"] == "error"
                     assert "too many sessions at once (at most 2)" in refusal["message"]
                     with pytest.raises(WebSocketDisconnect) as closed:
-                        c.receive_json()
+                        json.loads(receive(c))
                     assert closed.value.code == 1013
             with connect(client) as d:  # b has closed: there is room again
-                assert d.receive_json()["type"] == "hello"
+                assert json.loads(receive(d))["type"] == "hello"
 
 
 def test_an_idle_session_is_closed_and_freed():
     with client_for(idle_seconds=0.3) as client, connect(client) as ws:
-        ws.receive_json()
+        json.loads(receive(ws))
         ws.send_text(json.dumps({"type": "settings", "settings": LAB}))
         said = replies(ws, "error")[-1]
         assert said["message"] == ("closed after 0.3 seconds without a message; reload the page "
                                    "for a new session")
         with pytest.raises(WebSocketDisconnect) as closed:
-            ws.receive_json()
+            json.loads(receive(ws))
         assert closed.value.code == 4000
         assert client.get("/health").json()["sessions"] == 0
 
 
 def test_a_flooding_client_is_warned_then_cut_off():
     with client_for(messages_per_second=5) as client, connect(client) as ws:
-        ws.receive_json()
+        json.loads(receive(ws))
         for _ in range(40):
             ws.send_text('{"type": "pause"}')
         seen = []
         with pytest.raises(WebSocketDisconnect) as closed:
             while True:
-                m = ws.receive_json()
+                m = json.loads(receive(ws))
                 if m["type"] == "error":
                     seen.append(m["message"])
         assert closed.value.code == 1008
@@ -176,7 +198,7 @@ def test_a_closed_tab_frees_its_session_and_thread():
     with client_for() as client:
         for _ in range(3):
             with connect(client) as ws:
-                ws.receive_json()
+                json.loads(receive(ws))
                 ws.send_text(json.dumps({"type": "settings", "settings": {**LAB, "play": "1"}}))
                 replies(ws, "settings")
                 assert sessions_threads() == before + 1
@@ -200,7 +222,7 @@ class Buggy(Session):
 def test_a_bug_in_the_session_is_one_line_and_the_session_goes_on(caplog):
     app = create_app("127.0.0.1", 8765, session_class=Buggy)
     with TestClient(app, base_url=f"http://{HOST}") as client, connect(client) as ws:
-        ws.receive_json()
+        json.loads(receive(ws))
         ws.send_text(json.dumps({"type": "explain", "index": 0}))
         error = replies(ws, "error")[-1]
         assert error == {"type": "error", "about": "explain",

@@ -5,6 +5,7 @@ time, flooding, upload and message size — each with its message."""
 
 import base64
 import json
+import threading
 import time
 import warnings
 
@@ -29,6 +30,28 @@ def strict(text):
     return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in a reply"))
 
 
+def receive(ws, timeout=30.0):
+    """The next text from the test client's socket; a wait longer than ``timeout`` fails the
+    test instead of hanging it (the test client's own receive waits forever)."""
+    got = []
+
+    def read():
+        try:
+            got.append((True, ws.receive_text()))
+        except BaseException as e:  # WebSocketDisconnect, for the tests that expect one
+            got.append((False, e))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not got:
+        pytest.fail(f"no message from the server in {timeout:g} s")
+    ok, value = got[0]
+    if not ok:
+        raise value
+    return value
+
+
 class Tab:
     """One page's socket: send messages, read replies (skipping frames when asked)."""
 
@@ -41,7 +64,7 @@ class Tab:
         self.ws.send_text(json.dumps({"type": kind, **fields}))
 
     def next(self):
-        return strict(self.ws.receive_text())
+        return strict(receive(self.ws))
 
     def until(self, kind, test=lambda m: True, errors_ok=False):
         """The next message of type ``kind`` that passes ``test``; an error on the way fails."""
@@ -148,6 +171,20 @@ def test_a_live_setting_changes_while_it_plays_and_a_structural_one_resets(tab):
     assert tab.until("settings")["reset"] is True
     frame = tab.paused()
     assert frame["epoch"] == 0 and len(frame["units"][0]) == 3
+
+
+def test_a_speed_throttles_training_and_a_frame_comes_only_with_new_epochs(tab):
+    tab.send("settings", settings={"speed": "20"})
+    assert tab.until("settings")["reset"] is False
+    tab.send("play")
+    started, frames = time.perf_counter(), []
+    while time.perf_counter() - started < 1.0:
+        frames.append(tab.until("frame"))
+    assert 10 <= frames[-1]["epoch"] <= 30  # 20 epochs a second
+    assert len(frames) <= frames[-1]["epoch"] + 2
+    tab.send("settings", settings={"speed": "max"})  # live, while it plays
+    assert tab.until("settings")["settings"]["speed"] == "max"
+    assert tab.until("frame", lambda m: m["epoch"] > 1000)["playing"]
 
 
 def test_a_bad_setting_is_an_error_and_the_session_goes_on(tab):

@@ -94,14 +94,16 @@ class Runner:
     def announce(self, reset):
         """Tell the client the settings as they are now, and the equivalent command."""
         s = self.session
-        self.outbox.reply({"type": "settings", "settings": s.settings, "command": s.command(),
+        settings = s.settings
+        self.outbox.reply({"type": "settings", "settings": settings, "command": s.command(),
                            "reset": reset})
+        self._speed = _speed(settings.get("speed"))  # a new speed counts at once
         self.frame_wanted = True
 
     def play(self):
         self.need_session()
         self.playing, self.step_left = True, 0
-        self._speed = _speed(self.session.settings.get("speed", "max"))
+        self._speed = _speed(self.session.settings.get("speed"))
         self._credit, self._credit_at = 0.0, time.perf_counter()
         self.frame_wanted = True
 
@@ -123,7 +125,7 @@ class Runner:
         return self.playing or self.step_left > 0
 
     def _work(self):
-        next_frame = time.perf_counter()
+        next_frame, framed = time.perf_counter(), None  # framed: the last frame's epoch
         while not self._closing:
             self._run_commands(self._wait(next_frame))
             if self._closing:
@@ -132,10 +134,10 @@ class Runner:
                 self._train(next_frame)
             now = time.perf_counter()
             due = self._running() and now >= next_frame
-            wanted = due or self.frame_wanted and not self._running()
-            if wanted and self.session is not None and self.outbox.frame_free():
-                self._send_frame()
-            if due:  # sent or skipped (a slow client): the next one is a frame's time away
+            if self.session is not None and self.outbox.frame_free() and (
+                    self.frame_wanted or due and self.session.epochs_done != framed):
+                framed = self._send_frame()
+            if due:  # sent, skipped (a slow client) or nothing new (a slow speed)
                 next_frame = max(next_frame + FRAME_INTERVAL, now)
 
     def _wait(self, next_frame):
@@ -186,16 +188,14 @@ class Runner:
     def _train(self, deadline):
         """Train until the deadline, the step's end, or the speed's share of epochs."""
         now = time.perf_counter()
-        if now >= deadline:
-            return
         budget = self.step_left or FOREVER
         if not self.step_left and self._speed is not None:
             most = max(1.0, 2 * self._speed * FRAME_INTERVAL)  # no burst after a slow spell
             self._credit = min(self._credit + self._speed * (now - self._credit_at), most)
             self._credit_at = now
             budget = int(self._credit)
-            if budget == 0:
-                return
+        if budget == 0 or now >= deadline:  # a frame is due first
+            return
         try:
             ran = self.session.train(budget, deadline=deadline)
         except Exception as e:
@@ -211,15 +211,17 @@ class Runner:
             self.stop()  # it stopped by itself: the run's end or its stopping rule
 
     def _send_frame(self):
+        """Build the frame and leave it in the outbox; its epoch."""
         self.frame_wanted = False
         try:
             frame = self.session.frame()
         except Exception as e:
             self.playing, self.step_left = False, 0
             self.report_error(e, "frame")
-            return
+            return None
         frame["playing"] = self._running()
         self.outbox.put_frame(protocol.encode(frame))
+        return frame["epoch"]
 
 
 def _speed(text):
