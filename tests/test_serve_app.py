@@ -243,7 +243,8 @@ def test_a_message_too_large_is_an_error_and_a_far_larger_one_is_cut_off_by_uvic
                 ws.send("x" * (2 * PLAYGROUND_MESSAGE_BYTES + 1))
                 while True:
                     ws.recv(timeout=30)
-            assert closed.value.rcvd.code == 1009  # message too big
+            said = closed.value.rcvd  # 1009, message too big (or the TCP connection ended
+            assert said is None or said.code == 1009  # before the client read the close frame)
             other.send('{"type": "export-csv"}')  # the other tab is served as before
             while json.loads(other.recv(timeout=10))["type"] != "csv":
                 pass
