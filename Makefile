@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench bench-record clean
+.PHONY: demo test lint bench bench-record bench-playground clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +33,17 @@ test: lint
 # bench writes benchmarks/results/latest.json (git-ignored); bench-record rewrites the committed
 # benchmarks/results.json, for a run meant to be the record
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m pip install --quiet -e ".[bench,web]"
 	$(BIN)/python benchmarks/run.py
 
 bench-record: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m pip install --quiet -e ".[bench,web]"
 	$(BIN)/python benchmarks/run.py --record
+
+# the playground's part alone: training speed while backproplab serve streams (a minute)
+bench-playground: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[web]"
+	$(BIN)/python benchmarks/playground.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis

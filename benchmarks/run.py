@@ -25,6 +25,8 @@ This script is the driver; the parts are, in the order it runs them:
   least 97% test accuracy in at most 60 s of training;
 - stacked_search.py (which also runs on its own): backproplab.sklearn's StackedSearch against
   GridSearchCV on the same grids, the same scores, how much sooner;
+- playground.py (which also runs on its own): ``backproplab serve`` streaming frames keeps at
+  least 80% of the training speed, at 20 frames a second or more;
 - results.py: the targets (PASS/FAIL), the tables, and where the JSON goes.
 """
 
@@ -38,6 +40,7 @@ import time
 import cli_costs  # the modules beside this script: sys.path[0] when it is run
 import digits as digits_target
 import machine
+import playground as playground_target
 import results
 import stacked_search
 import workers
@@ -77,6 +80,8 @@ def main(argv=None):
     say("StackedSearch against GridSearchCV…")
     machine.wait_for_quiet()
     stacked = stacked_search.measure()
+    say("the playground (backproplab serve)…")
+    playground = playground_target.measure()
     if records["backproplab"].get("failed") or "matmul" not in records["backproplab"]:
         say(f"the backproplab worker failed: {records['backproplab'].get('failed')}")
         return 1
@@ -89,7 +94,8 @@ def main(argv=None):
                       f"{matmul['size']} @ {matmul['size']}×{matmul['size']} float64)",
             "environment": env}
     text = (results.tables(records, targets, floors, info) + "\n\n"
-            + digits_target.summary(digits) + "\n\n" + stacked_search.summary(stacked))
+            + digits_target.summary(digits) + "\n\n" + stacked_search.summary(stacked) + "\n\n"
+            + playground_target.summary(playground))
     print(text)
     if any(t["pass"] is False for t in targets) and records["backproplab"].get("profile_w2"):
         print("\nA target failed; where W2's time goes in backproplab:\n")
@@ -100,6 +106,7 @@ def main(argv=None):
         "workloads": results.describe_workloads(floors),
         "frameworks": records, "targets": targets, "peak_memory": memory,
         "startup": startup, "report": report, "digits": digits, "stacked_search": stacked,
+        "playground": playground,
         "table": text,
     }
     path = results.destination(args.record)

@@ -16,7 +16,7 @@ LAYERS = {"errors": 0, "checks": 0, "files": 0, "limits": 0, "nn": 1, "engine": 
 MAX_LINES = 300
 # packages a function may import for itself: optional ones, and those the CLI's start-up defers
 DEFERRED = {"matplotlib", "sklearn", "threadpoolctl", "dask", "distributed", "tqdm", "joblib",
-            "tomllib", "tomli"}
+            "tomllib", "tomli", "starlette", "uvicorn", "websockets"}
 
 
 def _modules():
@@ -106,6 +106,17 @@ def test_imports_inside_functions_only_for_optional_packages_and_the_cli_start_u
                 continue
             if target.split(".")[0] not in DEFERRED:
                 found.append(f"{name}:{line} imports {target}")
+    assert not found, found
+
+
+def test_the_web_extra_is_the_servers_alone_and_imported_only_when_it_serves():
+    """starlette, uvicorn and websockets (the optional [web] extra) are imported by app/serve
+    alone, inside functions: the command line and the package start without them."""
+    web = {"starlette", "uvicorn", "websockets"}
+    found = [f"{name}:{line} imports {target}" for name, path in _modules()
+             for target, line, in_function in _imports(name, path)
+             if target.split(".")[0] in web
+             and not (name.startswith("backproplab.app.serve.") and in_function)]
     assert not found, found
 
 

@@ -101,6 +101,7 @@ def build_parser():
     report.add_argument("--quiet", action="store_true", help="print nothing but errors")
     _add_learning_tools(commands)
     _add_check(commands)
+    _add_serve(commands)
     for command in commands.choices.values():  # --debug after the command's name works too
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help="show a traceback for every error")
@@ -181,6 +182,23 @@ def _add_learning_tools(commands):
                         "%(default)s); --epochs trains on them first")
     e.add_argument("--format", default="text", help="text or markdown (default: %(default)s)")
     e.add_argument("--out", metavar="FILE", help="write it to FILE instead of printing it")
+
+
+def _add_serve(commands):
+    """serve: the playground in the browser."""
+    from .options import SERVE_EXAMPLES
+
+    serve = commands.add_parser(
+        "serve", help="the playground: a network training live in your browser",
+        description="Start the playground on this machine and print its address: a page where a\n"
+                    "network trains while you watch (NumPy on this server, the same numbers as\n"
+                    "'backproplab train'). Needs the [web] extra. Ctrl-C stops it.",
+        epilog=SERVE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=int, default=8765,
+                       help="port to listen on, 0 for any free one (default: %(default)s)")
+    serve.add_argument("--open", action="store_true", help="open the page in your browser")
 
 
 CHECK_PROTOCOL = """\

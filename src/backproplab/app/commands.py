@@ -1,7 +1,7 @@
 """What each command does with its parsed options: the bodies behind ``backproplab train``,
-``sweep``, ``plot``, ``report``, ``gradcheck``, ``explain`` and ``check``. The command line
-(:mod:`.cli`) imports this module only once it knows which command runs, so ``--help`` stays
-light."""
+``sweep``, ``plot``, ``report``, ``gradcheck``, ``explain``, ``check`` and ``serve``. The
+command line (:mod:`.cli`) imports this module only once it knows which command runs, so
+``--help`` stays light."""
 
 import os
 import sys
@@ -17,6 +17,7 @@ from .config import TrainConfig
 from .edge import signals_deferred
 from .factory import resume_config
 from .outputs import check_out, run_folder
+from .serve import launch
 from .sweep import results as sweep_results
 from .train import train_run
 
@@ -156,6 +157,10 @@ def run_check(args):
     return 0 if result.passed else 1
 
 
+def run_serve(args):
+    return launch.serve(args.host, args.port, open_browser=args.open)
+
+
 def _write(text, path):
     """Write ``text`` to ``path`` (atomically), if a path is given."""
     if not path:
@@ -168,4 +173,5 @@ def _write(text, path):
 
 
 COMMANDS = {"train": run_train, "sweep": run_sweep, "plot": run_plot, "report": run_report,
-            "gradcheck": run_gradcheck, "explain": run_explain, "check": run_check}
+            "gradcheck": run_gradcheck, "explain": run_explain, "check": run_check,
+            "serve": run_serve}

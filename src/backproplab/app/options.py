@@ -182,3 +182,12 @@ examples:
 """
 
 
+SERVE_EXAMPLES = """\
+examples:
+  backproplab serve                     then open http://127.0.0.1:8765/
+  backproplab serve --open --port 9000
+  open http://127.0.0.1:8765/?data=xor&hidden=4,4&activation=tanh&optimizer=adam&lr=0.03&play=1
+
+It listens on 127.0.0.1 (this machine) unless --host says otherwise: a page is for its own
+user; --host 0.0.0.0 lets others on the network in (a classroom), with no password.
+"""

@@ -28,7 +28,12 @@ def load_csv(path):
     empty or infinite cell (with its column), a row with the wrong number of cells, a label
     that is not a class number, fewer than two columns, no data rows.
     """
-    text = read_text_capped(path, MAX_TEXT_FILE, "CSV file")
+    return parse_csv(read_text_capped(path, MAX_TEXT_FILE, "CSV file"), path)
+
+
+def parse_csv(text, path):
+    """:func:`load_csv` for CSV text already in hand (an upload to the playground): the same
+    checks and messages, the text named ``path`` in them. (features (n, d), labels (n, 1))."""
     reader = csv.reader(_lines(text))
     header, values, end = None, array("d"), 0
     try:

@@ -99,6 +99,25 @@ class Trainer:
             self.record.epochs_run[self.active[gone]] = self.epoch
             self._compact(np.flatnonzero(~gone))
 
+    def retune(self, stop_at_loss=..., epochs=None, **hyper):
+        """Change the learning rate, the optimizer's other settings, the stopping rule or the
+        run's length between two runs, for the epochs still to come (a playground changes lr
+        while it plays). Each new epoch is then the one a run started with these settings
+        would take from this state; nothing done is undone. ``stop_at_loss=None`` turns the
+        stopping rule off (left out, it stays). A cosine schedule that anneals over the run's
+        epochs cannot change its length: the rates it trained with would not fit the new one."""
+        if epochs is not None:
+            if self.settings["epochs"] is not None and int(epochs) != self.epochs:
+                raise BackproplabError("the cosine schedule anneals over the run's epochs "
+                                       "(no t_max): its length cannot change mid-run")
+            if int(epochs) < 0:
+                raise BackproplabError(f"epochs must be >= 0, got {epochs}")
+            self.epochs = int(epochs)
+        if hyper:
+            self.opt.set_hyper(**hyper)
+        if stop_at_loss is not ...:
+            self.stop_at_loss = self.settings["stop_at_loss"] = stop_at_loss
+
     def run(self, epochs=None):
         """Train ``epochs`` more epochs (default: up to the run's ``epochs``) and return the
         :class:`History` so far, the networks still training evaluated on the training set.

@@ -24,14 +24,7 @@ class Optimizer:
         if hyper:
             raise TypeError(f"{type(self).__name__} got unexpected settings: {sorted(hyper)}")
         for name, value in self.hyper.items():
-            try:
-                column = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.k,))
-            except ValueError:
-                raise BackproplabError(f"{name} needs one value, or one per network ({self.k}), "
-                                       f"got {value!r}") from None
-            if not np.all(np.isfinite(column)):
-                raise BackproplabError(f"{name} must be a finite number, got {value!r}")
-            self.hyper[name] = column.reshape(self.k, 1).copy()
+            self.hyper[name] = self._column(name, value).copy()
         if np.any(self.hyper["lr"] <= 0):
             raise BackproplabError(f"the learning rate must be > 0, got {lr!r}")
         # 1 − β and friends are computed in float64 (as torch does in Python) before the cast
@@ -72,6 +65,38 @@ class Optimizer:
         is a number or a (k, 1) column. The columns that h() handed out are views, and follow."""
         self.hyper["lr"][...] = lr
         self._cast["lr"][...] = lr
+
+    def set_hyper(self, **values):
+        """Change hyper-parameters between two steps (a run whose lr or momentum is changed
+        while it plays): each a number or one per network, checked as at construction. A new
+        lr is also the schedule's lr₀ (``initial_lr``). The state (momentum buffers, Adam's
+        averages, t) is kept, so the next step is the one a fresh optimizer with the new values
+        and this state would take."""
+        for name, value in values.items():
+            if name not in self.hyper:
+                raise BackproplabError(f"the optimizer has no setting {name}; its "
+                                       f"settings are: {', '.join(self.hyper)}")
+            column = self._column(name, value)
+            if name == "lr" and np.any(column <= 0):
+                raise BackproplabError(f"the learning rate must be > 0, got {value!r}")
+            self.hyper[name][...] = column
+            self._cast[name][...] = column  # in place: the columns h() handed out follow
+            if name in self.complements:  # 1 − β in float64, then cast, as at construction
+                self._cast[f"1-{name}"][...] = 1.0 - self.hyper[name]
+            if name == "lr":
+                self.initial_lr[...] = column
+        self._zeros = {}  # a term that was 0 may not be now
+
+    def _column(self, name, value):
+        """``value`` as a (k, 1) float64 column, one value per network; finite."""
+        try:
+            column = np.broadcast_to(np.asarray(value, dtype=np.float64), (self.k,))
+        except ValueError:
+            raise BackproplabError(f"{name} needs one value, or one per network ({self.k}), "
+                                   f"got {value!r}") from None
+        if not np.all(np.isfinite(column)):
+            raise BackproplabError(f"{name} must be a finite number, got {value!r}")
+        return column.reshape(self.k, 1)
 
     def step(self):
         """Apply one update to every parameter, in place."""

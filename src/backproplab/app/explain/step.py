@@ -58,6 +58,8 @@ class Step:
     seed: int
     epochs: int  # epochs trained before the step
     onehot: np.ndarray | None = None  # ce: Y = onehot(y), (n, K)
+    about: str | None = None  # which samples, if not "the first n samples"
+    note: str | None = None  # where the numbers come from, if not train's step epochs + 1
 
 
 def one_step(cfg, samples=2, epochs=0):
@@ -95,8 +97,17 @@ def one_step(cfg, samples=2, epochs=0):
         if history.diverged or history.stopped_early:
             raise BackproplabError(f"training before the step did not run its {epochs} "
                                    f"epochs: {history.message() or 'it reached --stop-at-loss'}")
+    return step_of(net, x, y, cfg.loss, cfg.lr, cfg.data, cfg.seed, epochs)
+
+
+def step_of(net, x, y, loss, lr, data, seed, epochs, about=None, note=None):
+    """One gradient-descent step of ``net`` (one network, updated in place: give a copy to keep
+    the original) on the samples x (n, n_in), y (n,) or (n, 1), with learning rate ``lr`` and
+    the ``loss`` named; ``data``, ``seed``, ``epochs``, ``about`` and ``note`` are what the
+    :class:`Step` says of where it comes from. The playground explains its own network's step
+    on a chosen sample through this."""
     x = np.asarray(x, net.dtype)
-    loss_fn = get_loss(cfg.loss, net.output)
+    loss_fn = get_loss(loss, net.output)
     onehot = None
     if loss_fn.multiclass:  # ce takes the class numbers (n,), as train's does
         target = class_labels(y, net.n_out, len(x))
@@ -104,7 +115,7 @@ def one_step(cfg, samples=2, epochs=0):
         y = target[:, None].astype(net.dtype)  # shown as a column, as 0/1 labels are
     else:
         y = target = np.asarray(y, net.dtype).reshape(len(x), -1)
-    opt = get_optimizer("gd", [net.params], [net.grads], cfg.lr)
+    opt = get_optimizer("gd", [net.params], [net.grads], lr)
 
     with np.errstate(all="ignore"):
         # forward, layer by layer: the calls Sequential.forward makes
@@ -144,8 +155,8 @@ def one_step(cfg, samples=2, epochs=0):
                   deltas[i], *grads[i], *after[i])
         for i in range(len(dense))
     ]
-    return Step(x, y, layers, cfg.loss, float(opt.hyper["lr"][0, 0]), loss_before, loss_after,
-                cfg.data, cfg.seed, epochs, onehot)
+    return Step(x, y, layers, loss, float(opt.hyper["lr"][0, 0]), loss_before, loss_after,
+                data, seed, epochs, onehot=onehot, about=about, note=note)
 
 
 def _slope(act, z):

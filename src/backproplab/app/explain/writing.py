@@ -71,17 +71,19 @@ def document(step, doc=None, heading=None, level=2):
     hidden = sorted({layer.activation for layer in step.layers[:-1]})
     n, n_out = step.y.shape
     trained = "" if not step.epochs else f" after {step.epochs} epochs of training"
+    samples = step.about or f"the first {n} samples"
     doc.paragraph(
         f"One step of gradient descent{trained} for a {network_name(step)} network "
         f"({', '.join(hidden)} hidden units, {step.layers[-1].activation} output, loss "
-        f"{step.loss_name}) on the first {n} samples of the {step.data} data, seed "
+        f"{step.loss_name}) on {samples} of the {step.data} data, seed "
         f"{step.seed}, learning rate η = {step.lr:g}.")
     doc.paragraph(
         f"Notation: a0 = x holds one sample per row; layer l computes zl = a(l−1)·Wl + bl and "
         f"al = f(zl); ŷ = a{top} is the output and δl = dL/dzl. `·` is the matrix product, `⊙` "
         "the elementwise one, `ᵀ` the transpose, `Σₙ` a sum over the samples (the rows). "
-        f"Numbers are rounded for print ({DIGITS} decimals); the arrays themselves are those of "
-        f"`backproplab train`'s step {step.epochs + 1}, to the last bit (the tests check it).")
+        f"Numbers are rounded for print ({DIGITS} decimals); " + (step.note or (
+            f"the arrays themselves are those of `backproplab train`'s step {step.epochs + 1}, "
+            "to the last bit (the tests check it).")))
 
     doc.heading("1. The weights before the step", level)
     doc.code("\n".join(sum((_eq(f"W{s.number}", s.W) + _eq(f"b{s.number}", s.b)
