@@ -3,6 +3,9 @@ import os
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# scikit-learn's check that array-API dispatch leaves the estimators' results as they are runs
+# only with SciPy's array-API mode on, which must be set before SciPy is first imported
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 
 @pytest.fixture

@@ -211,14 +211,19 @@ def test_classroom_link_hides_controls_and_asks_its_question(page):
     assert "hide=lr,optimizer,activation" in page.url
 
 
-@pytest.mark.skipif(not SCREENSHOT, reason="the README's picture is made on request: "
-                    "BACKPROPLAB_SCREENSHOT=docs/images/playground.png pytest -k readme")
-def test_readme_screenshot(page):
-    """docs/images/playground.png: a spiral learnt by a 2-8-8-8-1 tanh network, a unit hovered."""
+def test_readme_screenshot(page, tmp_path):
+    """The README's picture, a spiral learnt by a 2-8-8-8-1 tanh network with a unit hovered;
+    written to docs/images/playground.png with BACKPROPLAB_SCREENSHOT=docs/images/playground.png
+    pytest -k readme."""
     page.goto(page.base + README_URL)
     page.wait_for_function("() => window.playground.runStatus === 'finished'", timeout=120_000)
     net = page.locator("#network").bounding_box()
     # the middle of hidden layer 2 (the third of five columns): its fourth unit of eight
     page.mouse.move(net["x"] + net["width"] * 0.5, net["y"] + net["height"] * 0.44)
     expect(page.locator("#net-tip")).to_be_visible()
-    page.screenshot(path=SCREENSHOT)
+    expect(page.locator("#net-tip")).to_contain_text("layer 2 unit")
+    expect(page.get_by_test_id("train-accuracy")).to_have_text("100.0")
+    path = SCREENSHOT or tmp_path / "playground.png"
+    page.screenshot(path=path)
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
