@@ -27,8 +27,8 @@ def refused(raw, policy=POLICY):
 @pytest.mark.parametrize("raw, says", [
     (b'{"type": "play"}', "binary"),
     ("", "not valid JSON"),
-    ("{bad", "not valid JSON"),
-    ('{"type": "step", "epochs": NaN}', "not valid JSON"),
+    ("{bad", "not valid JSON: Expecting property name"),
+    ('{"type": "step", "epochs": NaN}', "not valid JSON: NaN is not a number JSON allows"),
     ('{"type": "step", "epochs": Infinity}', "not valid JSON"),
     ('{"type": "step", "epochs": -Infinity}', "not valid JSON"),
     ('{"type": "step", "epochs": ' + "9" * 5000 + "}", "not valid JSON"),

@@ -59,8 +59,9 @@ def read(raw, policy):
         message = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:  # json.loads recurses once per level of nesting
         raise MessageError(f"message nested more than {max_depth} levels deep") from None
-    except ValueError:  # also NaN/Infinity (below) and integers of more than 4300 digits
-        raise MessageError("message is not valid JSON (numbers must be finite)") from None
+    except ValueError as e:  # bad syntax, NaN/Infinity (below), an integer of > 4300 digits
+        reason = e.msg if isinstance(e, json.JSONDecodeError) else str(e).split(";")[0]
+        raise MessageError(f"message is not valid JSON: {reason}") from None
     if _depth(message) > max_depth:
         raise MessageError(f"message nested more than {max_depth} levels deep")
     if not isinstance(message, dict):
