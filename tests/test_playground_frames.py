@@ -78,16 +78,29 @@ def test_the_curve_and_the_points_are_sent_once():
     assert first["test"] is not None and first["train"]["accuracy"] <= 100
     s.train(5)
     second = s.frame()
-    assert second["curve"]["epoch"] == [5] and not second["curve"]["reset"]
+    # the epochs trained between two frames come from the trainer's record; the test set is
+    # measured at the frame only
+    assert second["curve"]["epoch"] == [1, 2, 3, 4, 5] and not second["curve"]["reset"]
+    assert second["curve"]["train"][:4] == s.run.trainer.history().loss[1:5, 0].tolist()
+    assert second["curve"]["test"][:4] == [None] * 4
     assert "points" not in second
     assert s.frame()["curve"]["epoch"] == []  # no epoch trained since: no new point
-    assert s.frame(full=True)["curve"]["epoch"] == [0, 5]
+    assert s.frame(full=True)["curve"]["epoch"] == [0, 1, 2, 3, 4, 5]
     assert "points" in s.frame(full=True)
     s.reset()
     again = s.frame()
     assert again["curve"]["reset"] and again["curve"]["epoch"] == [0] and "points" in again
-    loss, train_loss = second["curve"]["train"][0], second["train"]["loss"]
-    assert loss == train_loss and second["curve"]["test"] == [second["test"]["loss"]]
+    loss, train_loss = second["curve"]["train"][-1], second["train"]["loss"]
+    assert loss == train_loss and second["curve"]["test"][-1] == second["test"]["loss"]
+
+
+def test_a_fast_stretch_between_two_frames_shows_its_shape():
+    s = Session({"data": "xor", "hidden": "4,4"})
+    s.frame()
+    s.train(400)
+    epochs = s.frame()["curve"]["epoch"]
+    assert len(epochs) == 33 and epochs[-1] == 400  # 32 spread over epochs 1…399, then 400
+    assert epochs == sorted(set(epochs)) and epochs[0] == 1 and epochs[-2] == 399
 
 
 def test_every_frame_is_json_a_diverged_one_too():
@@ -108,5 +121,7 @@ def test_a_long_session_keeps_a_thinned_curve(monkeypatch):
     for _ in range(25):
         s.train(1)
         assert len(s.frame()["curve"]["epoch"]) == 1  # every frame still sends its point
+    s.train(3)
+    assert s.frame()["curve"]["epoch"] == [26, 27, 28]
     kept = s.frame(full=True)["curve"]["epoch"]
-    assert len(kept) <= 10 and kept[-1] == 25 and kept == sorted(kept)
+    assert len(kept) <= 10 and kept[-1] == 28 and kept == sorted(kept)

@@ -127,3 +127,15 @@ def finite(v):
     """A number for JSON: None where it is not finite (a diverged run's loss)."""
     v = float(v)
     return v if np.isfinite(v) else None
+
+
+def trained_between(record, last, epoch, most=32):
+    """The training loss of up to ``most`` epochs evenly spread after epoch ``last`` and before
+    ``epoch``, as (epoch, loss) pairs, from the trainer's own per-epoch record (``record.loss[e]``
+    is the loss after e epochs, network 0): at full speed hundreds of epochs run between two
+    frames, and the curve shows their shape rather than one point a frame."""
+    if epoch - last < 2:
+        return []
+    between = np.unique(np.linspace(last + 1, epoch - 1, min(most, epoch - last - 1)).astype(int))
+    between = between[between < len(record.loss)]
+    return [(int(e), float(v)) for e, v in zip(between, record.loss[between, 0])]

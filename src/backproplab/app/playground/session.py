@@ -23,7 +23,7 @@ from . import modelfiles, robustness
 from . import points as pts
 from .building import build
 from .explaining import explain
-from .frames import grad_norms, weights
+from .frames import finite, grad_norms, trained_between, weights
 from .parsing import POINTS, number
 from .settings import LIVE, changed, config, normalise, train_args
 
@@ -150,9 +150,12 @@ class Session:
             norms, epoch = grad_norms(run.net), run.trainer.epoch
             status, lr = run.status, run.lr()
             message = run.trainer.history().message() if status == "diverged" else None
+            last = self._curve[-1][0] if self._curve else epoch
+            between = trained_between(run.trainer.record, last, epoch)
         boundary, units, ranges = run.painter.paint()
         now, test = run.measured()
         if not self._curve or self._curve[-1][0] != epoch:
+            self._curve += [(e, finite(v), None) for e, v in between]  # the test set: at frames
             self._curve.append((epoch, now["loss"], test and test["loss"]))
         start = 0 if full else self._sent
         curve = {"epoch": [c[0] for c in self._curve[start:]],
