@@ -112,3 +112,14 @@ def test_a_run_s_stored_settings_come_back_as_the_page_s():
     assert normalise(back) == {**s.settings, "n": "100"}
     with pytest.raises(BackproplabError, match="model cnn, which the playground"):
         from_training({**s.run.cfg.to_dict(), "model": "cnn"})
+
+
+def test_a_data_set_of_three_classes_brings_its_softmax_output():
+    s = Session({"data": "blobs"})
+    assert (s.settings["output"], s.settings["loss"]) == ("softmax", "ce")
+    s.train(200)
+    assert s.frame()["boundary"]["classes"] == 3 and s.frame()["train"]["accuracy"] == 100.0
+    other = Session({"data": "xor"})
+    assert other.apply({"data": "blobs"}) == "reset" and other.settings["output"] == "softmax"
+    with pytest.raises(BackproplabError, match="blobs data set has 3 classes"):
+        Session({"data": "blobs", "output": "sigmoid", "loss": "mse"})  # given: not overruled

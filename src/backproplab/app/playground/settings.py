@@ -15,7 +15,7 @@ new schedule its own settings.
 
 import inspect
 
-from ...data.datasets import FIXED, GENERATORS, NOISELESS
+from ...data.datasets import CLASSES, FIXED, GENERATORS, NOISELESS
 from ...errors import BackproplabError
 from ...limits import (
     PLAYGROUND_MAX_EPOCHS,
@@ -173,7 +173,10 @@ def _follow_data(data):
         return {"n": "", "noise": "", "test-fraction": "0.0"}
     settings = inspect.signature(make).parameters
     noise = "" if data in NOISELESS else repr(float(settings["noise"].default))
-    return {"n": str(settings["n"].default), "noise": noise, "test-fraction": TEST_FRACTION}
+    # a set of more than two classes comes with the output it needs: one unit per class
+    output = {"output": "softmax", "loss": "ce"} if data in CLASSES else {}
+    return {"n": str(settings["n"].default), "noise": noise, "test-fraction": TEST_FRACTION,
+            **output}
 
 
 def _follow_optimizer(name):
