@@ -6,7 +6,6 @@ the session is one line to the page, not a dead server."""
 
 import json
 import threading
-import time
 import warnings
 
 import pytest
@@ -21,8 +20,8 @@ from starlette.websockets import WebSocketDisconnect  # noqa: E402
 from backproplab.app.playground import Session  # noqa: E402
 from backproplab.app.serve.protocol import Policy  # noqa: E402
 from backproplab.app.serve.web import create_app  # noqa: E402
+from serve_socket import HOST, connect, eventually, receive  # noqa: E402
 
-HOST = "127.0.0.1:8765"
 LAB = {"data": "xor", "hidden": "4,4", "activation": "tanh", "optimizer": "adam", "lr": "0.03",
        "epochs": "100000"}
 
@@ -30,32 +29,6 @@ LAB = {"data": "xor", "hidden": "4,4", "activation": "tanh", "optimizer": "adam"
 def client_for(**policy):
     app = create_app("127.0.0.1", 8765, policy=Policy(**policy))
     return TestClient(app, base_url=f"http://{HOST}")
-
-
-def connect(client):
-    return client.websocket_connect(f"ws://{HOST}/ws", headers={"origin": f"http://{HOST}"})
-
-
-def receive(ws, timeout=30.0):
-    """The next text from the test client's socket; a wait longer than ``timeout`` fails the
-    test instead of hanging it (the test client's own receive waits forever)."""
-    got = []
-
-    def read():
-        try:
-            got.append((True, ws.receive_text()))
-        except BaseException as e:  # WebSocketDisconnect, for the tests that expect one
-            got.append((False, e))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if not got:
-        pytest.fail(f"no message from the server in {timeout:g} s")
-    ok, value = got[0]
-    if not ok:
-        raise value
-    return value
 
 
 def replies(ws, kind):
@@ -202,11 +175,9 @@ def test_a_closed_tab_frees_its_session_and_thread():
                 ws.send_text(json.dumps({"type": "settings", "settings": {**LAB, "play": "1"}}))
                 replies(ws, "settings")
                 assert sessions_threads() == before + 1
-        for _ in range(100):
-            if client.get("/health").json()["sessions"] == 0 and sessions_threads() == before:
-                break
-            time.sleep(0.05)
-        assert client.get("/health").json()["sessions"] == 0 and sessions_threads() == before
+            # the server ends the closed tab's session in its own time, not before close returns
+            assert eventually(lambda: client.get("/health").json()["sessions"] == 0
+                              and sessions_threads() == before)
 
 
 class Buggy(Session):

@@ -5,7 +5,6 @@ time, flooding, upload and message size — each with its message."""
 
 import base64
 import json
-import threading
 import time
 import warnings
 
@@ -19,8 +18,8 @@ with warnings.catch_warnings():  # Starlette's note that it would prefer httpx2
 
 from backproplab.app.playground import Session  # noqa: E402
 from backproplab.app.serve.web import create_app  # noqa: E402
+from serve_socket import HOST, connect, receive  # noqa: E402
 
-HOST = "127.0.0.1:8765"
 LAB = {"data": "xor", "hidden": "4,4", "activation": "tanh", "optimizer": "adam", "lr": "0.03",
        "seed": "0", "epochs": "100000"}  # the longest run: it plays on through every test
 
@@ -28,28 +27,6 @@ LAB = {"data": "xor", "hidden": "4,4", "activation": "tanh", "optimizer": "adam"
 def strict(text):
     """JSON as a browser's JSON.parse reads it: no NaN or Infinity."""
     return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in a reply"))
-
-
-def receive(ws, timeout=30.0):
-    """The next text from the test client's socket; a wait longer than ``timeout`` fails the
-    test instead of hanging it (the test client's own receive waits forever)."""
-    got = []
-
-    def read():
-        try:
-            got.append((True, ws.receive_text()))
-        except BaseException as e:  # WebSocketDisconnect, for the tests that expect one
-            got.append((False, e))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if not got:
-        pytest.fail(f"no message from the server in {timeout:g} s")
-    ok, value = got[0]
-    if not ok:
-        raise value
-    return value
 
 
 class Tab:
@@ -93,10 +70,6 @@ def app():
 def client(app):
     with TestClient(app, base_url=f"http://{HOST}") as c:
         yield c
-
-
-def connect(client):
-    return client.websocket_connect(f"ws://{HOST}/ws", headers={"origin": f"http://{HOST}"})
 
 
 @pytest.fixture
