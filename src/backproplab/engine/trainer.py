@@ -81,7 +81,10 @@ class Trainer:
         self.work, self.active = work, active
         self.xs, self.ys = self.data.of(active) if work is not self.model else (self.data.x,
                                                                                 self.data.y)
-        self.labels = self.data.labels(self.ys)  # compared with the predictions every epoch
+        labels = self.data.labels(self.ys)  # compared with the predictions every epoch
+        if labels.dtype == bool:  # shaped as the outputs are, (k, n, n_out): no broadcast
+            labels = np.ascontiguousarray(np.broadcast_to(labels, (work.k, *labels.shape[-2:])))
+        self.labels = labels
         self.flat = work.params.reshape(-1)  # a view, for the check of every epoch
 
     def stop(self):

@@ -67,6 +67,16 @@ class Optimizer:
             zeros[name] = self.hyper.get(name) is None or not np.any(self.hyper[name])
         return zeros[name]
 
+    def prepared(self, name, make):
+        """``make()``, made once and kept until a hyper-parameter's value changes (the cache
+        zero() keeps, which ``select`` and a change of settings start afresh): an update's
+        arrays and columns gathered once, so that a step is its NumPy calls and little more."""
+        zeros = self.__dict__.setdefault("_zeros", {})
+        key = ("prepared", name)
+        if key not in zeros:
+            zeros[key] = make()
+        return zeros[key]
+
     def set_lr(self, lr):
         """Set every network's learning rate, as a scheduler sets torch's ``group["lr"]``: lr
         is a number or a (k, 1) column. The columns that h() handed out are views, and follow."""

@@ -28,6 +28,22 @@ class GD(Optimizer):
     name = "gd"
     defaults = {"weight_decay": 0.0, "l1": 0.0}
 
+    def step(self):
+        """Without penalties (l1 and weight decay 0 for every network) each pair's update is
+        its two NumPy calls, with lr's column and the scratch array gathered once."""
+        plain = self.prepared("plain", self._plain)
+        if plain is None:
+            return super().step()
+        self.t += 1
+        for param, grad, lr, scratch in plain:
+            param -= np.multiply(lr, grad, scratch)
+
+    def _plain(self):
+        if not (self.zero("l1") and self.zero("weight_decay")):
+            return None
+        return [(p, g, self.h("lr", p), self.scratch(i, p))
+                for i, (p, g) in enumerate(zip(self.params, self.grads))]
+
     def update(self, i, param, grad):
         grad = self.decayed(param, grad)
         step = np.multiply(self.h("lr", param), grad, self.scratch(i, param))
