@@ -31,8 +31,8 @@ class GD(Optimizer):
     def step(self):
         """Without penalties (l1 and weight decay 0 for every network) each pair's update is
         its two NumPy calls, with lr's column and the scratch array gathered once."""
-        plain = self.prepared("plain", self._plain)
-        if plain is None:
+        plain = self.prepared(("gd",), self._plain)
+        if plain is False:
             return super().step()
         self.t += 1
         for param, grad, lr, scratch in plain:
@@ -40,7 +40,7 @@ class GD(Optimizer):
 
     def _plain(self):
         if not (self.zero("l1") and self.zero("weight_decay")):
-            return None
+            return False
         return [(p, g, self.h("lr", p), self.scratch(i, p))
                 for i, (p, g) in enumerate(zip(self.params, self.grads))]
 
@@ -153,9 +153,10 @@ class Adam(Optimizer):
         self.t += 1
         beta1, beta2 = self.hyper["beta1"], self.hyper["beta2"]
         # per-network step sizes, computed in float64 as torch computes them in Python floats
-        step_size = self.hyper["lr"] / (1.0 - beta1**self.t)
-        self._step_size = (-step_size).astype(self.dtype)
-        self._bc2_sqrt = ((1.0 - beta2**self.t) ** 0.5).astype(self.dtype)
+        # (1 as an array, and √ for ** 0.5, which NumPy computes so: the same numbers, cheaper)
+        step_size = self.hyper["lr"] / np.subtract(_ONE, beta1**self.t)
+        self._step_size = np.negative(step_size).astype(self.dtype, copy=False)
+        self._bc2_sqrt = np.sqrt(np.subtract(_ONE, beta2**self.t)).astype(self.dtype, copy=False)
         if self.decoupled:
             self._shrink = (1.0 - self.hyper["lr"] * self.hyper["weight_decay"]).astype(self.dtype)
         for i, (param, grad) in enumerate(zip(self.params, self.grads)):
@@ -168,27 +169,36 @@ class Adam(Optimizer):
                 param *= self._shrink.reshape(self._shape(param))
         else:
             grad = self.decayed(param, grad)
-        if self.state["exp_avg"][i] is None:
-            self.state["exp_avg"][i] = np.zeros_like(param)
-            self.state["exp_avg_sq"][i] = np.zeros_like(param)
         m, v = self.state["exp_avg"][i], self.state["exp_avg_sq"][i]
-        t, denom = self.scratch(i, param, 0), self.scratch(i, param, 1)
-        np.subtract(grad, m, out=t)  # m ← m + (1 − β₁)(g − m)
-        t *= self.h("1-beta1", param)
+        if m is None:
+            m = self.state["exp_avg"][i] = np.zeros_like(param)
+            v = self.state["exp_avg_sq"][i] = np.zeros_like(param)
+        # the columns and scratch arrays of this parameter, gathered once
+        c1, b2, c2, eps, t, denom = self.prepared(("adam", i), lambda: (
+            self.h("1-beta1", param), self.h("beta2", param), self.h("1-beta2", param),
+            self.h("eps", param), self.scratch(i, param, 0), self.scratch(i, param, 1)))
+        bc2_sqrt, step_size = self._bc2_sqrt, self._step_size  # (k, 1)
+        if c1.shape != bc2_sqrt.shape:  # as the columns are: (k, 1, …), or 0-d for one network
+            bc2_sqrt, step_size = bc2_sqrt.reshape(c1.shape), step_size.reshape(c1.shape)
+        np.subtract(grad, m, t)  # m ← m + (1 − β₁)(g − m)
+        t *= c1
         m += t
-        v *= self.h("beta2", param)  # v ← β₂ v + ((1 − β₂) g) g
-        np.multiply(self.h("1-beta2", param), grad, out=t)
+        v *= b2  # v ← β₂ v + ((1 − β₂) g) g
+        np.multiply(c2, grad, t)
         t *= grad
         v += t
-        np.sqrt(v, out=denom)  # denom = √v / √(1 − β₂ᵗ) + eps
-        denom /= self._bc2_sqrt.reshape(self._shape(param))
-        denom += self.h("eps", param)
-        np.multiply(self._step_size.reshape(self._shape(param)), m, out=t)
+        np.sqrt(v, denom)  # denom = √v / √(1 − β₂ᵗ) + eps
+        denom /= bc2_sqrt
+        denom += eps
+        np.multiply(step_size, m, t)
         t /= denom  # p ← p + (−lr / (1 − β₁ᵗ)) m / denom
         param += t
 
     def _shape(self, like):
         return (self.k,) + (1,) * (like.ndim - 1)
+
+
+_ONE = np.array(1.0)
 
 
 class AdamW(Adam):
