@@ -24,9 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ... import __version__
+from ...data import datasets
 from .. import sweep
 from ..document import Document
-from .digits import DIGITS_TITLE, QUICK_DIGITS_EPOCHS, _digits, digits_configs
+from . import heldout
+from .digits import DIGITS_TITLE, QUICK_DIGITS_EPOCHS, _digits, digits_configs, train_digits
 from .discussion import _discussion, collapse
 from .prose import DATA_TITLES, describe, setting_label, summarise, table_rows
 from .results import _explained_step, _results, best_units
@@ -90,7 +92,8 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
         with ThreadPoolExecutor(1) as background:
             sweeps = background.submit(sweep.run, everything, jobs=jobs, progress=False,
                                        on_done=steps.done,
-                                       grad_norm_every=_grad_every(everything), stop=stop)
+                                       grad_norm_every=_grad_every(everything), stop=stop,
+                                       test_curves=_test_curves(exps, parts))
             try:
                 _results(doc, out, quick, steps)
                 _explained_step(doc)
@@ -112,11 +115,15 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
             "the median loss over seeds and the band between the 10th and 90th percentile; "
             "× marks a run that diverged. *Solved* counts the seeds whose network classifies "
             "every training point correctly at the end.")
-        for name, title, keys in parts:
-            _discussion(doc, out, name, title, keys, by_experiment[name], exps[name][2], steps)
-        # after the sweeps, not beside them: the CNN's many small matrix products slow down
-        # several-fold when their BLAS threads share the two cores with the sweep's workers
-        _digits(doc, out, quick)
+        # The digits' networks train in a process of their own while this one writes the
+        # Discussion, after the sweeps, not beside them: the CNN's many small matrix products
+        # slow down several-fold when they share the two cores with the sweep's workers.
+        with _Background(datasets.have_digits()) as digits:
+            digits.submit(train_digits, out, quick)
+            for name, title, keys in parts:
+                _discussion(doc, out, name, title, keys, by_experiment[name], exps[name][2],
+                            steps)
+            _digits(doc, out, quick, digits.result())
         steps.done()
         _settings(doc, exps, quick, experiments)
         seconds = time.perf_counter() - started
@@ -128,13 +135,53 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
     return paths, time.perf_counter() - started
 
 
+class _Background:
+    """One task in a worker process of its own (when ``wanted``), stopped with the report: a
+    ``with`` block that ends by an error or Ctrl-C ends the worker too."""
+
+    def __init__(self, wanted):
+        self.wanted, self.future, self.pool = wanted, None, None
+
+    def __enter__(self):
+        if self.wanted:
+            from joblib.externals.loky import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=1)
+        return self
+
+    def submit(self, fn, *args):
+        if self.pool is not None:
+            self.future = self.pool.submit(fn, *args)
+
+    def result(self):
+        """The task's result, or None when there is none (nothing wanted)."""
+        return None if self.future is None else self.future.result()
+
+    def __exit__(self, kind, *exc):
+        if self.pool is not None:  # an error or Ctrl-C here: the worker stops too
+            self.pool.shutdown(wait=True, kill_workers=kind is not None)
+
+
 def _grad_every(configs):
     epochs = max((c.epochs for c in configs), default=1)
     return max(1, epochs // GRAD_RECORDS)
 
 
+def _test_curves(exps, parts):
+    """The sweep's ``test_curves``: what the generalisation section draws (see
+    :func:`heldout.watch`), as indices into the list of every experiment's configurations."""
+    keys = {name: k for name, _, k in parts}
+    out, start = {}, 0
+    for name, (_, _, configs) in exps.items():
+        if name == "generalisation":
+            out.update({start + i: k for i, k in heldout.watch(configs, keys[name]).items()})
+        start += len(configs)
+    return out
+
+
 def _slice(result, a, b):
+    tests = {i - a: c for i, c in (result.test_curves or {}).items() if a <= i < b}
     return sweep.SweepResult(result.configs[a:b], result.metrics[a:b], result.loss[a:b],
                              result.accuracy[a:b],
                              None if result.grad_norms is None else result.grad_norms[a:b],
-                             result.grad_norm_every)
+                             result.grad_norm_every, test_curves=tests)

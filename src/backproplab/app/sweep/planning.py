@@ -13,12 +13,14 @@ the end of an epoch; each network's ``status`` then says how it ended: ``complet
 
 import math
 from dataclasses import dataclass
+from functools import reduce
 
 import numpy as np
 
 from ... import limits
 from ...data.datasets import FIXED
 from ...engine.trainer import Trainer
+from ...engine.trainingdata import HeldOut
 from ...errors import BackproplabError
 from ...models.mlp import MLP
 from ...nn.optimizers import OPTIMIZERS
@@ -26,7 +28,8 @@ from .. import budget
 from ..factory import has_test_data, load_data, load_test_data, point_classes, start_from
 from . import stopping
 
-PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1")  # may differ in a stack
+# may differ in a stack (a fresh test sample's size too: training never sees it)
+PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1", "test_n")
 MAX_FLOATS_PER_STACK = 24_000_000  # about 200 MB of float64 working arrays per stack
 
 
@@ -39,10 +42,13 @@ def _stack_key(cfg):
 
 @dataclass
 class Group:
-    """Networks that train as one stack: their configurations and their places in the sweep."""
+    """Networks that train as one stack: their configurations and their places in the sweep;
+    ``watch``, {position in the stack: K} of networks whose test loss is recorded at epoch 0
+    and every K epochs (see :func:`train_group`)."""
 
     configs: list
     index: list
+    watch: dict = None
 
     @property
     def first(self):
@@ -98,8 +104,11 @@ def check_memory(configs, limit=None):
 
 def train_group(group, grad_norm_every=None, stop=None):
     """Train one stack; returns (index, per-network metrics, loss curves, accuracy curves,
-    gradient norms or None). With ``grad_norm_every`` = K, the Frobenius norm of each layer's
-    weight gradient is recorded every K epochs: (networks, epochs // K, layers). It stops at
+    gradient norms or None, test curves). With ``grad_norm_every`` = K, the Frobenius norm of
+    each layer's weight gradient is recorded every K epochs: (networks, epochs // K, layers).
+    The test curves are {sweep index: (epochs, test loss)} of the networks in ``group.watch``:
+    the loss on the network's test set at epoch 0 and after every K epochs while it trains,
+    measured on a one-network copy of it, so the numbers it would give alone. It stops at
     the end of an epoch when this process is asked to (a signal) or the event ``stop`` is set;
     the networks it cut short say ``interrupted``."""
     with stopping.catching():
@@ -128,7 +137,7 @@ def _train_group(group, grad_norm_every, stop):
         if any(v is not None for v in values):
             default = _default_hyper(first.optimizer, name)
             hyper[name] = [default if v is None else v for v in values]
-    norms, record = None, None
+    norms, observers = None, []  # (K, called after every K epochs)
     if grad_norm_every:
         layers = len(net.dense_layers)
         norms = np.full((net.k, first.epochs // grad_norm_every, layers), np.nan)
@@ -138,11 +147,21 @@ def _train_group(group, grad_norm_every, stop):
             for j, layer in enumerate(p.model.dense_layers):
                 norms[p.active, t, j] = np.sqrt(np.sum(layer.dW * layer.dW, axis=(1, 2)))
 
+        observers.append((grad_norm_every, record))
+    curves = {m: _TestCurve(net, m, cfgs[m]) for m in group.watch or {}}
+    observers += [(group.watch[m], curve) for m, curve in curves.items()]
+    every = reduce(math.gcd, [k for k, _ in observers]) if observers else None
+
+    def observe(p):
+        for k, call in observers:
+            if p.epochs % k == 0:
+                call(p)
+
     trainer = Trainer(net, x, y, loss=first.loss, optimizer=first.optimizer,
                       lr=[c.lr_value for c in cfgs], epochs=first.epochs,
                       batch_size=first.batch_size, stop_at_loss=first.stop_at_loss,
-                      callback=record, every=grad_norm_every, schedule=first.lr_schedule(),
-                      **hyper)
+                      callback=observe if observers else None, every=every,
+                      schedule=first.lr_schedule(), **hyper)
     if stopping.asked(stop):  # asked while the data was being made: train nothing
         history = trainer.history(interrupted=True)
     else:
@@ -150,8 +169,7 @@ def _train_group(group, grad_norm_every, stop):
             history = trainer.run()
     if history.interrupted:
         stopping.REQUEST.asked = True  # the sweep stops too; a worker starts no other stack
-    test_acc = _test_accuracy(net, cfgs) if has_test_data(first) and not history.interrupted \
-        else [None] * net.k
+    test_acc = _test_accuracy(net, cfgs) if not history.interrupted else [None] * net.k
     metrics = []
     for m in range(net.k):
         acc = history.accuracy[:, m]
@@ -172,7 +190,8 @@ def _train_group(group, grad_norm_every, stop):
             "test_accuracy": None if history.diverged[m] else test_acc[m],
             "status": _status(history, m),
         })
-    return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy(), norms
+    tests = {group.index[m]: (np.array(c.epochs), np.array(c.losses)) for m, c in curves.items()}
+    return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy(), norms, tests
 
 
 def _status(history, m):
@@ -186,8 +205,12 @@ def _status(history, m):
 
 def _test_accuracy(net, cfgs):
     """Each network's accuracy on its own test set (a fresh sample, or the share held out,
-    drawn from its data seed)."""
-    samples = [load_test_data(c) for c in cfgs]
+    drawn from its data seed), None for one without: one pass over the stack when every network
+    has a test set of one size, else network by network (the same numbers)."""
+    samples = [load_test_data(c) if has_test_data(c) else None for c in cfgs]
+    if any(s is None for s in samples) or len({len(s[1]) for s in samples}) > 1:
+        return [None if s is None else _test_accuracy(net.select([m]), [cfgs[m]])[0]
+                for m, s in enumerate(samples)]
     x = np.stack([a for a, _ in samples])
     y = np.stack([b for _, b in samples])
     pred = net.predict(x)
@@ -195,6 +218,28 @@ def _test_accuracy(net, cfgs):
     if net.output == "softmax":  # classes (k, n) against labels (k, n, 1)
         return [float(v) for v in np.mean(pred == y[..., 0], axis=1)]
     return [float(v) for v in np.mean(pred == y, axis=(1, 2))]
+
+
+class _TestCurve:
+    """Network m's loss on its test set at epoch 0, then each time it is called while the
+    network trains (a training callback), measured on a one-network copy of it: the numbers
+    the network alone would give."""
+
+    def __init__(self, net, m, cfg):
+        self.m, self.probe = m, net.select([m])
+        _, _, scaling = load_data(cfg)  # the test set is scaled as the training set was
+        self.held = HeldOut(self.probe, *load_test_data(cfg, scaling), cfg.loss)
+        self.epochs, self.losses = [0], [self._measure()]
+
+    def _measure(self):
+        return float(self.held.measure(self.probe)[0][0])
+
+    def __call__(self, p):
+        where = np.flatnonzero(p.active == self.m)
+        if where.size:  # (one that has stopped is measured no more)
+            self.probe.params[0] = p.model.params[where[0]]
+            self.epochs.append(p.epochs)
+            self.losses.append(self._measure())
 
 
 def _default_hyper(optimizer, name):
