@@ -183,17 +183,27 @@ class GELU:
         return grad_out * (0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * du_dz)
 
 
-class Softplus:
-    """a = log(1 + e^z), computed as logaddexp(0, z).   Backward: dz = grad_out · σ(z)."""
+class Softplus(Buffers):
+    """a = log(1 + e^z), computed as logaddexp(0, z).   Backward: dz = grad_out · σ(z).
+
+    σ(z) is the fast :class:`Sigmoid`'s, the same numbers as :func:`sigmoid` bit for bit.
+    """
 
     name, init = "softplus", "he"
 
+    def _make(self, z):
+        self._key = z.shape, z.dtype
+        self._a, self._dz, self._sigmoid = np.empty_like(z), np.empty_like(z), Sigmoid()
+        self.constants(z.dtype)
+
     def forward(self, z):
-        self._z = z
-        return np.logaddexp(0.0, z)
+        if (z.shape, z.dtype) != self._key:
+            self._make(z)
+        self._z = z  # backward needs the input, nothing else
+        return np.logaddexp(self._0, z, self._a)
 
     def backward(self, grad_out):
-        return grad_out * sigmoid(self._z)
+        return np.multiply(grad_out, self._sigmoid.forward(self._z), self._dz)
 
 
 class Identity:
