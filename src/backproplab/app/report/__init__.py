@@ -15,7 +15,10 @@ The sections live one to a module: ``results``, ``discussion`` (its words in ``p
 order.
 """
 
+import concurrent.futures
+import contextlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -25,8 +28,10 @@ import numpy as np
 
 from ... import __version__
 from ...data import datasets
+from ...errors import BackproplabError
 from .. import sweep
 from ..document import Document
+from ..edge import signals_deferred
 from . import heldout
 from .digits import DIGITS_TITLE, QUICK_DIGITS_EPOCHS, _digits, digits_configs, train_digits
 from .discussion import _discussion, collapse
@@ -115,15 +120,19 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
             "the median loss over seeds and the band between the 10th and 90th percentile; "
             "× marks a run that diverged. *Solved* counts the seeds whose network classifies "
             "every training point correctly at the end.")
-        # The digits' networks train in a process of their own while this one writes the
-        # Discussion, after the sweeps, not beside them: the CNN's many small matrix products
-        # slow down several-fold when they share the two cores with the sweep's workers.
-        with _Background(datasets.have_digits()) as digits:
-            digits.submit(train_digits, out, quick)
+        # Two worker processes train the digits' networks and draw the Discussion's figures
+        # while this one writes its words; after the sweeps, not beside them: the CNN's many
+        # small matrix products slow down several-fold when they share the two cores with the
+        # sweep's workers.
+        with signals_deferred():  # (a Ctrl-C inside scikit-learn's import could be lost)
+            have_digits = datasets.have_digits()
+        with _Workers(jobs) as workers:
+            digits = workers.submit(train_digits, out, quick) if have_digits else None
             for name, title, keys in parts:
                 _discussion(doc, out, name, title, keys, by_experiment[name], exps[name][2],
-                            steps)
-            _digits(doc, out, quick, digits.result())
+                            steps, draw=workers.submit)
+            _digits(doc, out, quick, None if digits is None else workers.result(digits))
+            workers.wait()
         steps.done()
         _settings(doc, exps, quick, experiments)
         seconds = time.perf_counter() - started
@@ -135,31 +144,98 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
     return paths, time.perf_counter() - started
 
 
-class _Background:
-    """One task in a worker process of its own (when ``wanted``), stopped with the report: a
-    ``with`` block that ends by an error or Ctrl-C ends the worker too."""
+class _Workers:
+    """Tasks for worker processes, as many as the sweep had (with ``--jobs 1`` none: a task is
+    done at once, here), stopped with the report: a ``with`` block that ends by an error or
+    Ctrl-C stops them too. As in the sweep, a task goes to a worker only when one is free, so
+    that stopping never has queued work to untangle; the others wait here, and are handed out
+    whenever this process asks for a result."""
 
-    def __init__(self, wanted):
-        self.wanted, self.future, self.pool = wanted, None, None
+    def __init__(self, jobs):
+        cpus = os.cpu_count() or 1
+        self.workers = min(cpus if jobs is None or jobs < 1 else jobs, cpus)
+        self.pool, self.waiting, self.running, self.results = None, [], {}, {}
 
     def __enter__(self):
-        if self.wanted:
+        if self.workers > 1:
             from joblib.externals.loky import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(max_workers=1)
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_start)
+            try:  # the workers start with the first task, Ctrl-C held off (see _worker_start)
+                with _sigint_held():
+                    self.pool.submit(int)
+            except BaseException:  # (a Ctrl-C held meanwhile is raised as it is let through)
+                self.pool.shutdown(wait=True, kill_workers=True)
+                raise
         return self
 
-    def submit(self, fn, *args):
-        if self.pool is not None:
-            self.future = self.pool.submit(fn, *args)
+    def submit(self, fn, *args, **kwargs):
+        """Hand ``fn(*args, **kwargs)`` to a worker; returns the task's number, for result."""
+        task = len(self.results) + len(self.waiting) + len(self.running)
+        if self.pool is None:
+            self.results[task] = fn(*args, **kwargs)
+        else:
+            self.waiting.append((task, fn, args, kwargs))
+            self._hand_out()
+        return task
 
-    def result(self):
-        """The task's result, or None when there is none (nothing wanted)."""
-        return None if self.future is None else self.future.result()
+    def result(self, task):
+        """The task's result (its error raised here), once it is done."""
+        while task not in self.results:
+            concurrent.futures.wait(self.running, return_when=concurrent.futures.FIRST_COMPLETED)
+            try:
+                self._hand_out()
+            except concurrent.futures.BrokenExecutor as e:
+                raise BackproplabError(f"a worker process of the report died ({e}); perhaps "
+                                       "it ran out of memory") from None
+        return self.results[task]
+
+    def wait(self):
+        """Wait for every task; the first error is raised here."""
+        while self.waiting or self.running:
+            self.result(next(iter(self.running.values())))
+
+    def _hand_out(self):
+        for future in [f for f in self.running if f.done()]:
+            self.results[self.running.pop(future)] = future.result()
+        while self.waiting and len(self.running) < self.workers:
+            task, fn, args, kwargs = self.waiting.pop(0)
+            self.running[self.pool.submit(fn, *args, **kwargs)] = task
 
     def __exit__(self, kind, *exc):
-        if self.pool is not None:  # an error or Ctrl-C here: the worker stops too
+        if self.pool is None:
+            return
+        try:
             self.pool.shutdown(wait=True, kill_workers=kind is not None)
+        except concurrent.futures.BrokenExecutor:
+            if kind is None:
+                raise
+            # (stopped already: a Ctrl-C, which a terminal sends to the workers too, ended one)
+
+
+@contextlib.contextmanager
+def _sigint_held():
+    """Ctrl-C blocked in this thread (the main one) for the block, and let through after it:
+    a child started meanwhile is born with it blocked, so a terminal's Ctrl-C, which reaches
+    every process of the report, cannot end a worker before it has said how it takes one."""
+    if threading.current_thread() is not threading.main_thread() or \
+            not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _worker_start():
+    """A worker's start (its initializer): Ctrl-C ignored, then no longer blocked. This process
+    decides what a Ctrl-C does (it stops the workers); a digits run catches it itself while it
+    trains, and stops at the end of an epoch."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _grad_every(configs):

@@ -56,24 +56,36 @@ class Group:
 
 
 def plan(configs, jobs=1):
-    """Group the configurations into stacks, split where memory or parallelism asks."""
+    """Group the configurations into stacks, split where memory asks or where one stack would
+    hold up the workers (more than half a worker's share of the sweep's time); the largest
+    first, so that the parallel pool finishes together."""
     groups = {}
     for i, cfg in enumerate(configs):
         groups.setdefault(_stack_key(cfg), []).append(i)
+    share = sum(seconds(configs[index[0]], len(index)) for index in groups.values()) / jobs
     out = []
     for index in groups.values():
         cfg = configs[index[0]]
-        per_network = _floats_per_network(cfg)
-        size = max(1, min(len(index), MAX_FLOATS_PER_STACK // per_network))
-        work = len(index) * per_network * max(cfg.epochs, 1)
-        if jobs > 1 and work > 2e9:  # a big stack: give every worker a share
+        size = max(1, min(len(index), MAX_FLOATS_PER_STACK // _floats_per_network(cfg)))
+        if jobs > 1 and seconds(cfg, len(index)) > share / 2:  # (a stack is cheaper whole)
             size = min(size, math.ceil(len(index) / jobs))
         for start in range(0, len(index), size):
             part = index[start:start + size]
             out.append(Group([configs[i] for i in part], part))
-    # largest first, so the parallel pool finishes together
-    out.sort(key=lambda g: -len(g.index) * _floats_per_network(g.first) * max(g.first.epochs, 1))
+    out.sort(key=lambda g: -seconds(g.first, len(g.index)))
     return out
+
+
+def seconds(cfg, k):
+    """A rough training time of a stack of k networks like ``cfg``, only to share the stacks
+    out: per epoch, a fixed cost per layer (NumPy's calls), and per network and sample one per
+    unit (the elementwise work) and one per multiply-add (the products)."""
+    sizes = [2, *cfg.hidden, limits.MAX_CLASSES if cfg.output == "softmax" else 1]
+    units = sum(sizes[1:])
+    products = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    n = 21 if cfg.data in FIXED else cfg.n or 100  # the lab's 21 points; a generator's 100
+    per_epoch = 6e-6 * 2 * len(cfg.hidden) + k * n * (2e-9 * units + 0.15e-9 * products)
+    return max(cfg.epochs, 1) * per_epoch
 
 
 def _floats_per_network(cfg):
