@@ -148,7 +148,7 @@ class Trainer:
         # One scalar tells whether any loss or parameter of the stack is NaN or infinite: the
         # sum of squares p·p, one BLAS pass. A false alarm (squares beyond 1e308) costs one
         # exact check in retire().
-        healthy = math.isfinite(sum(L.tolist()) + np.dot(self.flat, self.flat))
+        healthy = math.isfinite(sum(L.tolist()) + self.flat.dot(self.flat))
         finished = None if self.stop_at_loss is None else L <= self.stop_at_loss
         if not healthy or (finished is not None and finished.any()):
             done = e if full_batch else e + 1
