@@ -20,6 +20,8 @@ import numpy as np
 from ..errors import BackproplabError, lookup
 from .optimizer import Optimizer
 
+CHUNK = 32768  # gd updates an array of more numbers than this in slices of about this many
+
 
 class GD(Optimizer):
     """Plain gradient descent (torch.optim.SGD, momentum 0):  p ← p − lr · g, computed as
@@ -41,8 +43,19 @@ class GD(Optimizer):
     def _plain(self):
         if not (self.zero("l1") and self.zero("weight_decay")):
             return False
-        return [(p, g, self.h("lr", p), self.scratch(i, p))
-                for i, (p, g) in enumerate(zip(self.params, self.grads))]
+        steps = []
+        for i, (p, g) in enumerate(zip(self.params, self.grads)):
+            lr, width = self.h("lr", p), p.shape[-1]
+            if p.ndim != 2 or p.size <= CHUNK:
+                steps.append((p, g, lr, self.scratch(i, p)))
+                continue
+            # a large parameter array a slice of columns at a time, through one scratch array
+            # that stays in the cache: lr · g is written and read back there, not in memory
+            cols = max(1, CHUNK // len(p))
+            scratch = np.empty((len(p), cols), p.dtype)
+            steps += [(p[:, a:a + cols], g[:, a:a + cols], lr, scratch[:, :min(cols, width - a)])
+                      for a in range(0, width, cols)]
+        return steps
 
     def update(self, i, param, grad):
         grad = self.decayed(param, grad)
