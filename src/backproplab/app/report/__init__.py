@@ -16,9 +16,7 @@ order.
 """
 
 import concurrent.futures
-import contextlib
 import os
-import signal
 import sys
 import threading
 import time
@@ -145,11 +143,11 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
 
 
 class _Workers:
-    """Tasks for worker processes, as many as the sweep had (with ``--jobs 1`` none: a task is
-    done at once, here), stopped with the report: a ``with`` block that ends by an error or
-    Ctrl-C stops them too. As in the sweep, a task goes to a worker only when one is free, so
-    that stopping never has queued work to untangle; the others wait here, and are handed out
-    whenever this process asks for a result."""
+    """Tasks for the sweep's worker processes, once it is done (with ``--jobs 1`` there are
+    none: a task is done at once, here), stopped with the report: a ``with`` block that ends
+    by an error or Ctrl-C stops them too. As in the sweep, a task goes to a worker only when one
+    is free, so that stopping never has queued work to untangle; the others wait here, and are
+    handed out whenever this process asks for a result."""
 
     def __init__(self, jobs):
         cpus = os.cpu_count() or 1
@@ -157,16 +155,8 @@ class _Workers:
         self.pool, self.waiting, self.running, self.results = None, [], {}, {}
 
     def __enter__(self):
-        if self.workers > 1:
-            from joblib.externals.loky import ProcessPoolExecutor
-
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_start)
-            try:  # the workers start with the first task, Ctrl-C held off (see _worker_start)
-                with _sigint_held():
-                    self.pool.submit(int)
-            except BaseException:  # (a Ctrl-C held meanwhile is raised as it is let through)
-                self.pool.shutdown(wait=True, kill_workers=True)
-                raise
+        if self.workers > 1:  # the sweep's own, still running: no process to start
+            self.pool = sweep.running.worker_processes(self.workers)
         return self
 
     def submit(self, fn, *args, **kwargs):
@@ -203,39 +193,8 @@ class _Workers:
             self.running[self.pool.submit(fn, *args, **kwargs)] = task
 
     def __exit__(self, kind, *exc):
-        if self.pool is None:
-            return
-        try:
-            self.pool.shutdown(wait=True, kill_workers=kind is not None)
-        except concurrent.futures.BrokenExecutor:
-            if kind is None:
-                raise
-            # (stopped already: a Ctrl-C, which a terminal sends to the workers too, ended one)
-
-
-@contextlib.contextmanager
-def _sigint_held():
-    """Ctrl-C blocked in this thread (the main one) for the block, and let through after it:
-    a child started meanwhile is born with it blocked, so a terminal's Ctrl-C, which reaches
-    every process of the report, cannot end a worker before it has said how it takes one."""
-    if threading.current_thread() is not threading.main_thread() or \
-            not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _worker_start():
-    """A worker's start (its initializer): Ctrl-C ignored, then no longer blocked. This process
-    decides what a Ctrl-C does (it stops the workers); a digits run catches it itself while it
-    trains, and stops at the end of an epoch."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if self.pool is not None and kind is not None:  # an error or Ctrl-C: stop them
+            self.pool.shutdown(wait=True, kill_workers=True)
 
 
 def _grad_every(configs):

@@ -171,13 +171,7 @@ def _in_process(groups, every, stop, gather):
 def _on_loky(groups, workers, every, stop, gather):
     """Train the stacks in ``workers`` loky processes, handing a stack to each worker as it
     becomes free (so no stack waits in a queue when the sweep stops); True if asked to stop."""
-    from joblib.externals.loky import get_reusable_executor
-
-    cpus = os.cpu_count() or 1
-    env = {name: os.environ.get(name, str(max(cpus // workers, 1))) for name in THREAD_VARIABLES}
-    env.setdefault("ENABLE_IPC", os.environ.get("ENABLE_IPC", "1"))
-    executor = get_reusable_executor(max_workers=workers, env=env, timeout=300,
-                                     initializer=stopping.worker_start)
+    executor = worker_processes(workers)
     waiting, running, finished = list(groups), {}, False
     try:
         while waiting or running:
@@ -215,6 +209,19 @@ def _on_loky(groups, workers, every, stop, gather):
             gather.lost(group)
         if not finished:  # no worker goes on training, nor stays behind
             executor.shutdown(wait=True, kill_workers=True)
+
+
+def worker_processes(workers):
+    """The sweep's worker processes (loky's reusable executor, kept a while after a sweep, so
+    the report hands the same processes its next tasks): their BLAS threads share the cores,
+    and an idle one ignores Ctrl-C (see :mod:`.stopping`)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    cpus = os.cpu_count() or 1
+    env = {name: os.environ.get(name, str(max(cpus // workers, 1))) for name in THREAD_VARIABLES}
+    env.setdefault("ENABLE_IPC", os.environ.get("ENABLE_IPC", "1"))
+    return get_reusable_executor(max_workers=workers, env=env, timeout=300,
+                                 initializer=stopping.worker_start)
 
 
 def _outputs(future):
