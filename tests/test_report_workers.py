@@ -37,6 +37,9 @@ import sys, time
 from backproplab.app.report import _Workers
 try:
     with _Workers(2) as workers:
+        # the report's tasks go to the sweep's workers, started (and ready) by the sweep
+        ready = [workers.submit(time.sleep, 0.5) for _ in range(2)]  # one each, at once
+        [workers.result(task) for task in ready]
         print("started", flush=True)
         task = workers.submit(time.sleep, 60)
         workers.submit(time.sleep, 60)
