@@ -25,13 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ... import __version__
-from ...data import datasets
 from ...errors import BackproplabError
 from .. import sweep
 from ..document import Document
-from ..edge import signals_deferred
 from . import heldout
-from .digits import DIGITS_TITLE, QUICK_DIGITS_EPOCHS, _digits, digits_configs, train_digits
+from .digits import DIGITS_TITLE, QUICK_DIGITS_EPOCHS, _digits, digits_configs
 from .discussion import _discussion, collapse
 from .prose import DATA_TITLES, describe, setting_label, summarise, table_rows
 from .results import _explained_step, _results, best_units
@@ -118,18 +116,16 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
             "the median loss over seeds and the band between the 10th and 90th percentile; "
             "× marks a run that diverged. *Solved* counts the seeds whose network classifies "
             "every training point correctly at the end.")
-        # Two worker processes train the digits' networks and draw the Discussion's figures
-        # while this one writes its words; after the sweeps, not beside them: the CNN's many
-        # small matrix products slow down several-fold when they share the two cores with the
-        # sweep's workers.
-        with signals_deferred():  # (a Ctrl-C inside scikit-learn's import could be lost)
-            have_digits = datasets.have_digits()
+        # The sweep's worker processes draw the Discussion's figures while this one writes its
+        # words and then trains the digits' networks (here, as before: a worker's BLAS runs on
+        # one thread, and a product's last bits may depend on the threads that compute it).
+        # After the sweeps, not beside them: the CNN's many small matrix products slow down
+        # several-fold when they share the two cores with the sweep's stacks.
         with _Workers(jobs) as workers:
-            digits = workers.submit(train_digits, out, quick) if have_digits else None
             for name, title, keys in parts:
                 _discussion(doc, out, name, title, keys, by_experiment[name], exps[name][2],
                             steps, draw=workers.submit)
-            _digits(doc, out, quick, None if digits is None else workers.result(digits))
+            _digits(doc, out, quick)
             workers.wait()
         steps.done()
         _settings(doc, exps, quick, experiments)

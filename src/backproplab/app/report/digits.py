@@ -27,7 +27,7 @@ def digits_configs(quick=False):
 
 @dataclass
 class DigitsRun:
-    """What the section says of one digits run: small, to come back from a worker process."""
+    """What the section says of one digits run."""
 
     metrics: dict  # the run's metrics.json
     n_params: int
@@ -39,8 +39,7 @@ class DigitsRun:
 def train_digits(out, quick):
     """Train both models on the digits with their defaults, each run's files in
     ``out/digits/MODEL`` (all of the CNN's figures; of the MLP's its confusion matrix alone):
-    {model: (cfg, DigitsRun)}, up to a run that was interrupted. The report calls it in a
-    process of its own, beside the Discussion."""
+    {model: (cfg, DigitsRun)}, up to a run that was interrupted."""
     runs = {}
     for cfg in digits_configs(quick):
         printed = io.StringIO()
