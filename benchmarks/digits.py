@@ -49,8 +49,10 @@ def train(model, seed, tmp):
         run.update(test_accuracy=metrics["test_accuracy"],
                    train_accuracy=metrics["train_accuracy"], train_s=metrics["seconds"],
                    epochs=metrics["epochs_run"],
-                   settings={k: config[k] for k in ("hidden", "channels", "kernel", "optimizer",
-                                                     "lr", "batch_size", "epochs", "loss")})
+                   # (config.json lists only the settings that apply: the mlp has no kernel)
+                   settings={k: config.get(k) for k in ("hidden", "channels", "kernel",
+                                                         "optimizer", "lr", "batch_size",
+                                                         "epochs", "loss")})
     return run
 
 
