@@ -63,7 +63,7 @@ class Dense(Buffers):
         reference.Dense.initialize(self, rng, W, b)
 
     def _make(self, k, x):
-        self._key = k, x.shape, x.dtype
+        self._key = x.shape, x.dtype  # (and k, which only bind changes: it makes them anew)
         self._x1 = np.ones((*x.shape[:-1], self.n_in + 1), self.W.dtype)  # [x 1]
         self._x = self._x1[..., :-1]  # the input, rewritten by every forward; the ones stay
         self._rows = _rows(self._x1, self.n_in)  # the same, each row one opaque item
@@ -79,9 +79,8 @@ class Dense(Buffers):
             self._two = x1, x1.T, self._z[0], self._dx[0], (n, self.n_out), self._x1.dtype
 
     def forward(self, x):
-        k = self.W.shape[0]
-        if (k, x.shape, x.dtype) != self._key:
-            self._make(k, x)
+        if (x.shape, x.dtype) != self._key:
+            self._make(self.W.shape[0], x)
         # backward needs the input, nothing else: kept as [x 1]
         if x is not self._src:  # (the view is kept; the rows are copied on every call)
             same = x.dtype == self._x1.dtype and x.shape[-1] == self.n_in
