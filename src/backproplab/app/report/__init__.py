@@ -169,11 +169,7 @@ class _Workers:
         """The task's result (its error raised here), once it is done."""
         while task not in self.results:
             concurrent.futures.wait(self.running, return_when=concurrent.futures.FIRST_COMPLETED)
-            try:
-                self._hand_out()
-            except concurrent.futures.BrokenExecutor as e:
-                raise BackproplabError(f"a worker process of the report died ({e}); perhaps "
-                                       "it ran out of memory") from None
+            self._hand_out()
         return self.results[task]
 
     def wait(self):
@@ -182,11 +178,16 @@ class _Workers:
             self.result(next(iter(self.running.values())))
 
     def _hand_out(self):
-        for future in [f for f in self.running if f.done()]:
-            self.results[self.running.pop(future)] = future.result()
-        while self.waiting and len(self.running) < self.workers:
-            task, fn, args, kwargs = self.waiting.pop(0)
-            self.running[self.pool.submit(fn, *args, **kwargs)] = task
+        """Take the results of the tasks done, and give the waiting ones the free workers."""
+        try:
+            for future in [f for f in self.running if f.done()]:
+                self.results[self.running.pop(future)] = future.result()
+            while self.waiting and len(self.running) < self.workers:
+                task, fn, args, kwargs = self.waiting.pop(0)
+                self.running[self.pool.submit(fn, *args, **kwargs)] = task
+        except concurrent.futures.BrokenExecutor as e:
+            raise BackproplabError(f"a worker process of the report died ({e}); perhaps it "
+                                   "ran out of memory") from None
 
     def __exit__(self, kind, *exc):
         if self.pool is not None and kind is not None:  # an error or Ctrl-C: stop them
