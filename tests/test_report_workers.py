@@ -37,12 +37,12 @@ import sys, time
 from backproplab.app.report import _Workers
 try:
     with _Workers(2) as workers:
-        # the report's tasks go to the sweep's workers, started (and ready) by the sweep
-        ready = [workers.submit(time.sleep, 0.5) for _ in range(2)]  # one each, at once
-        [workers.result(task) for task in ready]
-        print("started", flush=True)
-        task = workers.submit(time.sleep, 60)
+        if {ready}:  # the report's tasks go to the sweep's workers, started and ready
+            ready = [workers.submit(time.sleep, 0.5) for _ in range(2)]  # one each, at once
+            [workers.result(task) for task in ready]
+        task = workers.submit(time.sleep, 60)  # without: the workers start here
         workers.submit(time.sleep, 60)
+        print("started", flush=True)
         workers.submit(time.sleep, 60)  # waits here for a free worker
         workers.result(task)
 except KeyboardInterrupt:
@@ -51,10 +51,13 @@ except KeyboardInterrupt:
 """
 
 
-@pytest.mark.parametrize("after", [0.0, 0.5])
-def test_ctrl_c_to_every_process_stops_the_workers_too(tmp_path, after):
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+# a Ctrl-C at once finds the workers still importing NumPy; one after 0.3 s, at their first task
+@pytest.mark.parametrize(("ready", "after"), [(True, 0.0), (True, 0.5), (False, 0.0),
+                                              (False, 0.05), (False, 0.3)])
+def test_ctrl_c_to_every_process_stops_the_workers_too(tmp_path, ready, after):
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT.format(ready=ready)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert proc.stdout.readline() == "started\n"
     time.sleep(after)

@@ -168,7 +168,7 @@ class _Workers:
     def result(self, task):
         """The task's result (its error raised here), once it is done."""
         while task not in self.results:
-            concurrent.futures.wait(self.running, return_when=concurrent.futures.FIRST_COMPLETED)
+            sweep.stopping.wait_for_any(self.running, timeout=0.2)
             self._hand_out()
         return self.results[task]
 
@@ -184,14 +184,14 @@ class _Workers:
                 self.results[self.running.pop(future)] = future.result()
             while self.waiting and len(self.running) < self.workers:
                 task, fn, args, kwargs = self.waiting.pop(0)
-                self.running[self.pool.submit(fn, *args, **kwargs)] = task
+                self.running[sweep.running.hand_out(self.pool, fn, *args, **kwargs)] = task
         except concurrent.futures.BrokenExecutor as e:
             raise BackproplabError(f"a worker process of the report died ({e}); perhaps it "
                                    "ran out of memory") from None
 
     def __exit__(self, kind, *exc):
         if self.pool is not None and kind is not None:  # an error or Ctrl-C: stop them
-            self.pool.shutdown(wait=True, kill_workers=True)
+            sweep.running.stop_workers(self.pool, self.running)
 
 
 def _grad_every(configs):

@@ -179,9 +179,8 @@ def _on_loky(groups, workers, every, stop, gather):
                 break
             while waiting and len(running) < workers:
                 group = waiting.pop(0)
-                running[executor.submit(train_group, group, every)] = group
-            done, _ = concurrent.futures.wait(running, timeout=0.2,
-                                              return_when=concurrent.futures.FIRST_COMPLETED)
+                running[hand_out(executor, train_group, group, every)] = group
+            done, _ = stopping.wait_for_any(running, timeout=0.2)
             for future in done:
                 running.pop(future)
                 gather.take(_outputs(future))
@@ -193,8 +192,7 @@ def _on_loky(groups, workers, every, stop, gather):
         deadline = time.monotonic() + GRACE
         while running and time.monotonic() < deadline:
             _ask_workers(executor)
-            done, _ = concurrent.futures.wait(running, timeout=0.5,
-                                              return_when=concurrent.futures.FIRST_COMPLETED)
+            done, _ = stopping.wait_for_any(running, timeout=0.5)
             for future in done:
                 group = running.pop(future)
                 try:
@@ -208,20 +206,47 @@ def _on_loky(groups, workers, every, stop, gather):
         for group in running.values():
             gather.lost(group)
         if not finished:  # no worker goes on training, nor stays behind
-            executor.shutdown(wait=True, kill_workers=True)
+            stop_workers(executor, running)
 
 
 def worker_processes(workers):
     """The sweep's worker processes (loky's reusable executor, kept a while after a sweep, so
     the report hands the same processes its next tasks): their BLAS threads share the cores,
     and an idle one ignores Ctrl-C (see :mod:`.stopping`)."""
+    from multiprocessing import resource_tracker
+
     from joblib.externals.loky import get_reusable_executor
 
+    # the standard library's resource tracker, which a worker's start starts, unblocks Ctrl-C
+    # after starting itself (CPython 3.11), undoing held_back: started first, it leaves it be
+    resource_tracker.ensure_running()
     cpus = os.cpu_count() or 1
     env = {name: os.environ.get(name, str(max(cpus // workers, 1))) for name in THREAD_VARIABLES}
     env.setdefault("ENABLE_IPC", os.environ.get("ENABLE_IPC", "1"))
-    return get_reusable_executor(max_workers=workers, env=env, timeout=300,
-                                 initializer=stopping.worker_start)
+    with stopping.held_back():  # a resize starts processes too
+        return get_reusable_executor(max_workers=workers, env=env, timeout=300,
+                                     initializer=stopping.worker_start)
+
+
+def hand_out(executor, fn, *args, **kwargs):
+    """``executor.submit(fn, ...)``, with Ctrl-C held back while it may start worker processes
+    (and loky's thread that starts the later ones): see :func:`.stopping.held_back`."""
+    with stopping.held_back():
+        return executor.submit(fn, *args, **kwargs)
+
+
+def stop_workers(executor, futures):
+    """Shut ``executor``'s workers down at once, ``futures`` (the tasks handed out) or not.
+    It first waits, a moment at most, for loky's thread to pass each task on to the workers:
+    loky's shutdown fails in that thread (a KeyError, printed) on a task still between the
+    two, as one handed out just before a Ctrl-C can be."""
+    try:
+        deadline = time.monotonic() + 1.0
+        while (any(not (f.running() or f.done()) for f in futures)
+               and time.monotonic() < deadline):
+            time.sleep(0.001)
+    finally:
+        executor.shutdown(wait=True, kill_workers=True)
 
 
 def _outputs(future):
