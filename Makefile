@@ -30,8 +30,9 @@ lint: $(DEV_STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
-# bench writes benchmarks/results/latest.json (git-ignored); bench-record rewrites the committed
-# benchmarks/results.json, for a run meant to be the record
+# bench writes benchmarks/results/latest.json (git-ignored); bench-record keeps the run in the
+# committed benchmarks/results.json as this CPU model's latest (one per model) and redraws the
+# README's tables from it, for a run meant to be the record
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench,web]"
 	$(BIN)/python benchmarks/run.py

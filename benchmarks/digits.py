@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results.json"
 TARGET = {"test_accuracy": 0.97, "train_s": 60.0}
 
 
@@ -50,8 +49,10 @@ def train(model, seed, tmp):
         run.update(test_accuracy=metrics["test_accuracy"],
                    train_accuracy=metrics["train_accuracy"], train_s=metrics["seconds"],
                    epochs=metrics["epochs_run"],
-                   settings={k: config[k] for k in ("hidden", "channels", "kernel", "optimizer",
-                                                     "lr", "batch_size", "epochs", "loss")})
+                   # (config.json lists only the settings that apply: the mlp has no kernel)
+                   settings={k: config.get(k) for k in ("hidden", "channels", "kernel",
+                                                         "optimizer", "lr", "batch_size",
+                                                         "epochs", "loss")})
     return run
 
 
@@ -101,17 +102,14 @@ def main(argv=None):
     result = measure(args.seeds)
     print(summary(result))
     if not args.no_save:
-        results = {}
-        if RESULTS.exists():
-            with open(RESULTS, encoding="utf-8") as f:
-                results = json.load(f)
-        results["digits"] = result
-        tmp = f"{RESULTS}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1, default=str)
-            f.write("\n")
-        os.replace(tmp, RESULTS)
-        print(f"written to {RESULTS} (key 'digits')", file=sys.stderr)
+        import results
+
+        if results.keep_part("digits", result):
+            print(f"written to {results.RECORD} (key 'digits' of this CPU model's run)",
+                  file=sys.stderr)
+        else:
+            print(f"not written: {results.RECORD} has no run of this CPU model (make "
+                  "bench-record first)", file=sys.stderr)
     return 0 if result["pass"] else 1
 
 

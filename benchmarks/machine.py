@@ -119,6 +119,17 @@ def disturbance(records):
 # -- the environment, as the tables print it ----------------------------------------------------
 
 
+def numpy_blas(records):
+    """NumPy's BLAS as the backproplab worker saw it: {library, version, kernel, threads}
+    (kernel: OpenBLAS's core type in use, threadpoolctl's ``architecture``), or None."""
+    pools = records["backproplab"].get("pools") or []
+    blas = next((p for p in pools if p["user_api"] == "blas"), None)
+    if blas is None:
+        return None
+    return {"library": blas["prefix"], "version": blas["version"],
+            "kernel": blas.get("architecture"), "threads": blas["num_threads"]}
+
+
 def describe_environment(records, removed, started):
     """{label: text}: the date, CPU, BLAS and its kernel, threads, versions and disturbance,
     from the workers' records (see workers.measure_frameworks)."""

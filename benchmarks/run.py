@@ -1,15 +1,16 @@
 """backproplab's benchmark: training speed against PyTorch and scikit-learn, and the CLI's costs.
 
     make bench                     # installs .[bench] into .venv, then runs this
-    make bench-record              # the same, kept as the record: benchmarks/results.json
+    make bench-record              # the same, kept as the record of this CPU model: results.json
     .venv/bin/python benchmarks/run.py [--record]
 
 Measures, on this machine, in one run: the steady-state time per epoch of six workloads in
 backproplab, PyTorch eager, torch.compile and scikit-learn, the compute floor of each workload,
 the peak memory and start-up time of the ``backproplab`` command and the wall time of
 ``backproplab report``. Prints the tables and the targets (PASS/FAIL) and writes them as JSON
-to ``benchmarks/results/latest.json`` (git-ignored), or with ``--record`` to the committed
-``benchmarks/results.json``.
+to ``benchmarks/results/latest.json`` (git-ignored), or with ``--record`` into the committed
+``benchmarks/results.json`` as the latest run of this CPU model (each model seen keeps its
+latest run), then redraws the README's tables from it (readme.py).
 
 This script is the driver; the parts are, in the order it runs them:
 
@@ -27,7 +28,8 @@ This script is the driver; the parts are, in the order it runs them:
   GridSearchCV on the same grids, the same scores, how much sooner;
 - playground.py (which also runs on its own): ``backproplab serve`` streaming frames keeps at
   least 80% of the training speed, at 20 frames a second or more;
-- results.py: the targets (PASS/FAIL), the tables, and where the JSON goes.
+- results.py: the targets (PASS/FAIL), the tables, and where the JSON goes;
+- readme.py (which also runs on its own): the README's tables, one per CPU model recorded.
 """
 
 import argparse
@@ -41,6 +43,7 @@ import cli_costs  # the modules beside this script: sys.path[0] when it is run
 import digits as digits_target
 import machine
 import playground as playground_target
+import readme
 import results
 import stacked_search
 import workers
@@ -101,7 +104,8 @@ def main(argv=None):
         print("\nA target failed; where W2's time goes in backproplab:\n")
         print(records["backproplab"]["profile_w2"])
     record = {
-        "date": started, "machine": machine.machine_info(), "environment": env,
+        "date": started, "machine": machine.machine_info(), "blas": machine.numpy_blas(records),
+        "environment": env,
         "openblas_variables_removed": removed, "total_seconds": time.perf_counter() - t0,
         "workloads": results.describe_workloads(floors),
         "frameworks": records, "targets": targets, "peak_memory": memory,
@@ -109,9 +113,14 @@ def main(argv=None):
         "playground": playground,
         "table": text,
     }
-    path = results.destination(args.record)
-    results.write_json(path, record)
-    say(f"results written to {path} in {time.perf_counter() - t0:.0f} s")
+    if args.record:  # the latest run of this CPU model, and the README's tables redrawn
+        results.keep(record)
+        readme.update()
+        say(f"recorded in {results.RECORD} as the latest run on {record['machine']['cpu']}, "
+            f"and the README's tables redrawn, in {time.perf_counter() - t0:.0f} s")
+        return 0
+    results.write_json(results.LATEST, record)
+    say(f"results written to {results.LATEST} in {time.perf_counter() - t0:.0f} s")
     return 0
 
 

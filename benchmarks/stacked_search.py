@@ -12,7 +12,6 @@ of each is reported, and every split's test score is checked to be the same bit 
 
 import argparse
 import datetime
-import json
 import os
 import statistics
 import sys
@@ -21,7 +20,6 @@ import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results.json"
 REPEATS = 3
 LEARNING_RATES = [0.001, 0.003, 0.01, 0.03]
 SEEDS = [0, 1, 2, 3, 4]
@@ -116,17 +114,14 @@ def main(argv=None):
 
         write_readme(summary(result), "stacked search table")
     if not args.no_save:
-        results = {}
-        if RESULTS.exists():
-            with open(RESULTS, encoding="utf-8") as f:
-                results = json.load(f)
-        results["stacked_search"] = result
-        tmp = f"{RESULTS}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1, default=str)
-            f.write("\n")
-        os.replace(tmp, RESULTS)
-        print(f"written to {RESULTS} (key 'stacked_search')", file=sys.stderr)
+        import results
+
+        if results.keep_part("stacked_search", result):
+            print(f"written to {results.RECORD} (key 'stacked_search' of this CPU model's run)",
+                  file=sys.stderr)
+        else:
+            print(f"not written: {results.RECORD} has no run of this CPU model (make "
+                  "bench-record first)", file=sys.stderr)
     return 0 if result["pass"] else 1
 
 

@@ -15,8 +15,9 @@ LAYERS = {"errors": 0, "checks": 0, "files": 0, "limits": 0, "nn": 1, "engine": 
           "data": 4, "figures": 5, "app": 6, "sklearn": 6, "__init__": 7, "__main__": 7}
 MAX_LINES = 300
 # packages a function may import for itself: optional ones, and those the CLI's start-up defers
+# (multiprocessing: only where worker processes start, next to joblib's import)
 DEFERRED = {"matplotlib", "sklearn", "threadpoolctl", "dask", "distributed", "tqdm", "joblib",
-            "tomllib", "tomli", "starlette", "uvicorn", "websockets"}
+            "tomllib", "tomli", "starlette", "uvicorn", "websockets", "multiprocessing"}
 
 
 def _modules():

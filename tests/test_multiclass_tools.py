@@ -195,7 +195,10 @@ def test_the_report_s_experiments_take_k_classes(tmp_path):
     exps = report.load_experiments(str(folder))
     name, title, keys = next(s for s in report.sections(exps) if s[0] == "generalisation")
     configs = exps[name][2]
-    result = sweep.run(configs, jobs=1, progress=False)
+    from backproplab.app.report import heldout
+
+    # as the report runs it: the first seed of each setting with its test loss along the run
+    result = sweep.run(configs, jobs=1, progress=False, test_curves=heldout.watch(configs, keys))
     os.makedirs(tmp_path / "figures")
     doc = Document("t")
     _discussion(doc, str(tmp_path), name, title, keys, result, configs,

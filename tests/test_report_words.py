@@ -146,11 +146,16 @@ def test_findings_sentences(stuck):
 
 def test_the_generalisation_curves_are_the_sweeps_networks_and_read_as_prose():
     from backproplab.app import sweep
+    from backproplab.app.factory import load_data, load_test_data, point_model
     from backproplab.app.report import heldout
+    from backproplab.engine.trainer import Trainer
+    from backproplab.engine.trainingdata import HeldOut
 
     configs = sweep.parse("g.toml", 'data = "xor"\nhidden = [[4, 4], [8, 8]]\ntest_n = 200\n'
                                     'epochs = 400\nseeds = 2\n')
-    result = sweep.run(configs, jobs=1, progress=False)
+    watched = heldout.watch(configs, ["hidden"])
+    assert watched == {0: 2, 2: 2}  # the first seed of each setting, every 400 // 200 epochs
+    result = sweep.run(configs, jobs=1, progress=False, test_curves=watched)
     rows = [{"label": f"{h}×{h}", "index": [i for i, c in enumerate(configs)
                                              if c.hidden == [h, h]]} for h in (4, 8)]
     measured = heldout.curves(result, rows)
@@ -161,6 +166,16 @@ def test_the_generalisation_curves_are_the_sweeps_networks_and_read_as_prose():
         np.testing.assert_array_equal(train[inside], result.loss[first, epochs[inside]])
         assert epochs[0] == 0 and epochs[-1] == 400 and np.all(np.diff(epochs) > 0)
         assert np.all(np.isfinite(test)) and test[0] > 0
+        # and its test loss, measured in the stack, is what the network alone gives, bit for bit
+        cfg = configs[first]
+        x, y, scaling = load_data(cfg)
+        net = point_model(cfg, x, y)
+        held = HeldOut(net, *load_test_data(cfg, scaling), cfg.loss)
+        alone = [float(held.measure(net)[0][0])]
+        Trainer(net, x, y, loss=cfg.loss, lr=cfg.lr, epochs=cfg.epochs, every=2,
+                callback=lambda p, held=held, net=net, alone=alone: alone.append(
+                    float(held.measure(net)[0][0]))).run()
+        assert test.tolist() == alone
     text = heldout.paragraph("xor", measured, 200)
     assert text.startswith("Per epoch on the XOR data") and text.count("for ") == 2
     assert "; and for 8×8" in text and "200 fresh points" in text

@@ -104,11 +104,15 @@ class Recorder:
         mini-batches, the (lowest, highest) batch loss."""
         if epoch >= len(self.loss):
             self._grow(max(64, 2 * len(self.loss), epoch + 1))
-        cols = slice(None) if len(active) == self.k else active
-        self.loss[epoch, cols] = L
-        self.acc[epoch, cols] = acc
+        if len(active) == self.k:  # the whole row (a plain index: NumPy's cheapest setitem)
+            self.loss[epoch], self.acc[epoch] = L, acc
+            if spread is not None:
+                self.loss_min[epoch], self.loss_max[epoch] = spread
+            return
+        self.loss[epoch, active] = L
+        self.acc[epoch, active] = acc
         if spread is not None:
-            self.loss_min[epoch, cols], self.loss_max[epoch, cols] = spread
+            self.loss_min[epoch, active], self.loss_max[epoch, active] = spread
 
     ROWS = ("loss", "acc", "loss_min", "loss_max")  # the per-epoch arrays, (epochs, k)
 

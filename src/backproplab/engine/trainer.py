@@ -81,7 +81,10 @@ class Trainer:
         self.work, self.active = work, active
         self.xs, self.ys = self.data.of(active) if work is not self.model else (self.data.x,
                                                                                 self.data.y)
-        self.labels = self.data.labels(self.ys)  # compared with the predictions every epoch
+        labels = self.data.labels(self.ys)  # compared with the predictions every epoch
+        if labels.dtype == bool:  # shaped as the outputs are, (k, n, n_out): no broadcast
+            labels = np.ascontiguousarray(np.broadcast_to(labels, (work.k, *labels.shape[-2:])))
+        self.labels = labels
         self.flat = work.params.reshape(-1)  # a view, for the check of every epoch
 
     def stop(self):
@@ -164,7 +167,7 @@ class Trainer:
         # One scalar tells whether any loss or parameter of the stack is NaN or infinite: the
         # sum of squares p·p, one BLAS pass. A false alarm (squares beyond 1e308) costs one
         # exact check in retire().
-        healthy = math.isfinite(sum(L.tolist()) + np.dot(self.flat, self.flat))
+        healthy = math.isfinite(sum(L.tolist()) + self.flat.dot(self.flat))
         finished = None if self.stop_at_loss is None else L <= self.stop_at_loss
         if not healthy or (finished is not None and finished.any()):
             done = e if full_batch else e + 1

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..errors import BackproplabError, lookup
 from ..nn.losses import class_labels, get_loss
-from .metrics import accuracy, multiclass_accuracy
+from .metrics import Accuracy, multiclass_accuracy
 
 # A bare Sequential has no output unit of its own: the loss takes its last layer's output as
 # it is (mse), or as logits (bce, ce).
@@ -62,7 +62,7 @@ class TrainingData:
                     "give x as (n, features) and y as (n,) or (n, 1)"
                 )
             self.y_stacked = y.ndim == 3
-            self.score = accuracy
+            self.score = Accuracy()  # accuracy(proba, labels), with kept arrays
         if self.y_stacked and y.shape[0] != model.k:
             raise BackproplabError(f"per-network data needs a leading axis of {model.k}")
         self.x, self.y = x, y

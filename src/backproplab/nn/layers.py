@@ -48,6 +48,9 @@ class Dense(Buffers):
         self.dW, self.db = grads["W"], grads["b"]
         self.Wb, self.dWb = _with_row_below(self.W, self.b), _with_row_below(self.dW, self.db)
         self._WT = self.W.swapaxes(-1, -2)  # views made once: each costs a call per step
+        # one network: its 2-D matrices, for dot (the same BLAS call as matmul's, reached sooner)
+        self._one = (self.Wb[0], self.dWb[0], self._WT[0]) if self.W.shape[0] == 1 else None
+        self._key = None  # the buffers' 2-D views follow these
 
     def initialize(self, rng, W, b):
         """Fill one model's W (n_in, n_out) and b (1, n_out) in place, drawing from ``rng``.
@@ -60,24 +63,48 @@ class Dense(Buffers):
         reference.Dense.initialize(self, rng, W, b)
 
     def _make(self, k, x):
-        self._key = k, x.shape, x.dtype
+        self._key = x.shape, x.dtype  # (and k, which only bind changes: it makes them anew)
         self._x1 = np.ones((*x.shape[:-1], self.n_in + 1), self.W.dtype)  # [x 1]
         self._x = self._x1[..., :-1]  # the input, rewritten by every forward; the ones stay
+        self._rows = _rows(self._x1, self.n_in)  # the same, each row one opaque item
+        self._src = self._src_rows = None  # the last input, and its rows
         self._x1T = self._x1.swapaxes(-1, -2)
         n = x.shape[-2]
         self._z = np.empty((k, n, self.n_out), self.W.dtype)
         self._dx = np.empty((k, n, self.n_in), self.W.dtype)
         self._dWb = np.empty_like(self.dWb)
+        self._two = None
+        if self._one is not None:  # 2-D views: [x 1], [x 1]ᵀ, z, dx; grad_out's shape, dtype
+            x1 = self._x1.reshape(n, self.n_in + 1)
+            self._two = x1, x1.T, self._z[0], self._dx[0], (n, self.n_out), self._x1.dtype
 
     def forward(self, x):
-        k = self.W.shape[0]
-        if (k, x.shape, x.dtype) != self._key:
-            self._make(k, x)
-        np.copyto(self._x, x)  # backward needs the input, nothing else: kept as [x 1]
+        if (x.shape, x.dtype) != self._key:
+            self._make(self.W.shape[0], x)
+        # backward needs the input, nothing else: kept as [x 1]
+        if x is not self._src:  # (the view is kept; the rows are copied on every call)
+            same = x.dtype == self._x1.dtype and x.shape[-1] == self.n_in
+            self._src, self._src_rows = x, _rows(x, self.n_in) if same else None
+        if self._src_rows is None:
+            np.copyto(self._x, x)
+        else:
+            self._rows[...] = self._src_rows
+        if self._two is not None:  # (a.dot(b, out) is np.dot without its dispatch: cheaper)
+            self._two[0].dot(self._one[0], self._two[2])
+            return self._z
         return np.matmul(self._x1, self.Wb, self._z)  # z = [x 1]·[W; b] = x·W + b
 
     def backward(self, grad_out):
         # out passed positionally: NumPy parses it faster than out=, on every call
+        two = self._two
+        if two is not None and self.fresh and grad_out.ndim == 3 and grad_out.dtype is two[5]:
+            g = grad_out.reshape(two[4])
+            two[1].dot(g, self._one[1])  # [dW; db] = [x 1]ᵀ · grad_out
+            self.fresh = False
+            if not self.input_grad:
+                return None
+            g.dot(self._one[2], two[3])
+            return self._dx
         if self.fresh:
             np.matmul(self._x1T, grad_out, self.dWb)  # [dW; db] = [x 1]ᵀ · grad_out
             self.fresh = False
@@ -102,6 +129,16 @@ def _with_row_below(W, b):
         raise ValueError("Dense needs b stored right after W, as the model container lays them "
                          "out")
     return joined
+
+
+def _rows(a, width):
+    """The first ``width`` entries of each row of a C-contiguous ``a`` (…, n, m ≥ width), each
+    row as one opaque item of bytes (None if ``a`` is not C-contiguous). Copied so, rows of a
+    few numbers take one pass, where NumPy copies numbers into a strided row a row at a time."""
+    if not a.flags.c_contiguous:
+        return None
+    return np.ndarray(a.shape[:-1], np.dtype((np.void, width * a.itemsize)), a, 0,
+                      a.strides[:-1])
 
 
 def _same_view(a, b):

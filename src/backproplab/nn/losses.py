@@ -18,7 +18,7 @@ L = Σ sᵢ lᵢ / Σ sᵢ, and ``backward`` then scales each sample's dz by its
 import numpy as np
 
 from ..errors import BackproplabError, lookup
-from .activations import Identity, Sigmoid, Softmax, sigmoid
+from .activations import Buffers, Identity, Sigmoid, Softmax, sigmoid
 
 OUTPUTS = {"sigmoid": Sigmoid, "none": Identity, "softmax": Softmax}
 
@@ -27,7 +27,7 @@ def get_output(name):
     return lookup("output", name, OUTPUTS)()
 
 
-class MSE:
+class MSE(Buffers):
     """Mean squared error, the lab's loss: L = mean over all outputs of (ŷ − y)², ŷ = out(z).
 
     Mean over samples (and over output units, of which the lab has one).
@@ -44,19 +44,29 @@ class MSE:
                                    "cross-entropy); use --loss ce")
         self.output = get_output(output)
 
+    def _make(self, proba, y):
+        self._key = proba.shape, y.shape, proba.dtype, y.dtype
+        shape, dtype = np.broadcast_shapes(proba.shape, y.shape), np.result_type(proba, y)
+        self._diff, self._squares = np.empty(shape, dtype), np.empty(shape, dtype)
+        self._grad = np.empty(shape, dtype)
+        n, n_out = proba.shape[-2:]
+        # n · n_out and 2 / (n · n_out) in the arrays' dtype, as NumPy takes the Python numbers
+        self._count = np.array(n * n_out, dtype)
+        self._slope = np.array(2.0 / (n * n_out)).astype(dtype)
+
     def forward(self, z, y, w=None):
-        self.proba = self.output.forward(z)
-        self._diff = self.proba - y
+        proba = self.proba = self.output.forward(z)
+        if (proba.shape, y.shape, proba.dtype, y.dtype) != self._key:
+            self._make(proba, y)
+        diff = np.subtract(proba, y, self._diff)
         self._w = w
-        n, n_out = z.shape[-2:]
-        squares = self._diff * self._diff
+        squares = np.multiply(diff, diff, self._squares)
         if w is not None:
             squares *= w  # each sample's squared errors counted wᵢ times
-        return np.add.reduce(squares, axis=(-2, -1)) / (n * n_out)
+        return np.add.reduce(squares, axis=(-2, -1)) / self._count
 
     def backward(self):
-        n, n_out = self._diff.shape[-2:]
-        grad = (2.0 / (n * n_out)) * self._diff
+        grad = np.multiply(self._slope, self._diff, self._grad)  # 2 (ŷ − y) / (n · n_out)
         if self._w is not None:
             grad *= self._w
         return self.output.backward(grad)

@@ -37,12 +37,15 @@ class Optimizer:
 
     def h(self, name, like):
         """Hyper-parameter ``name`` as a column in the parameters' dtype, broadcasting over
-        ``like`` (one value per network). Made once per name and shape, then reused."""
+        ``like`` (one value per network); for one network a 0-d array, which NumPy combines with
+        an array several times faster than a (1, 1) column. Made once per name and shape, a
+        view of the setting (so set_lr reaches it), then reused."""
         columns = self.__dict__.setdefault("_columns", {})
         key = name, like.ndim
         if key not in columns:
             column = self._cast[name]
-            columns[key] = column.reshape(column.shape[:1] + (1,) * (like.ndim - 1))
+            shape = () if self.k == 1 else column.shape[:1] + (1,) * (like.ndim - 1)
+            columns[key] = column.reshape(shape)
         return columns[key]
 
     def scratch(self, i, like, slot=0):
@@ -59,6 +62,17 @@ class Optimizer:
         if name not in zeros:
             zeros[name] = self.hyper.get(name) is None or not np.any(self.hyper[name])
         return zeros[name]
+
+    def prepared(self, key, make):
+        """``make()``, made once and kept until a hyper-parameter's value changes (in the cache
+        zero() keeps, which ``select`` and a change of settings start afresh; ``key`` is a
+        tuple, so it never meets a hyper-parameter's name): an update's columns and scratch
+        arrays gathered once, so that a step is its NumPy calls and little more."""
+        zeros = self.__dict__.setdefault("_zeros", {})
+        made = zeros.get(key)
+        if made is None:
+            made = zeros[key] = make()
+        return made
 
     def set_lr(self, lr):
         """Set every network's learning rate, as a scheduler sets torch's ``group["lr"]``: lr

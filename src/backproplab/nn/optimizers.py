@@ -20,6 +20,8 @@ import numpy as np
 from ..errors import BackproplabError, lookup
 from .optimizer import Optimizer
 
+CHUNK = 32768  # gd updates an array of more numbers than this in slices of about this many
+
 
 class GD(Optimizer):
     """Plain gradient descent (torch.optim.SGD, momentum 0):  p ← p − lr · g, computed as
@@ -27,6 +29,33 @@ class GD(Optimizer):
 
     name = "gd"
     defaults = {"weight_decay": 0.0, "l1": 0.0}
+
+    def step(self):
+        """Without penalties (l1 and weight decay 0 for every network) each pair's update is
+        its two NumPy calls, with lr's column and the scratch array gathered once."""
+        plain = self.prepared(("gd",), self._plain)
+        if plain is False:
+            return super().step()
+        self.t += 1
+        for param, grad, lr, scratch in plain:
+            param -= np.multiply(lr, grad, scratch)
+
+    def _plain(self):
+        if not (self.zero("l1") and self.zero("weight_decay")):
+            return False
+        steps = []
+        for i, (p, g) in enumerate(zip(self.params, self.grads)):
+            lr, width = self.h("lr", p), p.shape[-1]
+            if p.ndim != 2 or p.size <= CHUNK:
+                steps.append((p, g, lr, self.scratch(i, p)))
+                continue
+            # a large parameter array a slice of columns at a time, through one scratch array
+            # that stays in the cache: lr · g is written and read back there, not in memory
+            cols = max(1, CHUNK // len(p))
+            scratch = np.empty((len(p), cols), p.dtype)
+            steps += [(p[:, a:a + cols], g[:, a:a + cols], lr, scratch[:, :min(cols, width - a)])
+                      for a in range(0, width, cols)]
+        return steps
 
     def update(self, i, param, grad):
         grad = self.decayed(param, grad)
@@ -137,9 +166,10 @@ class Adam(Optimizer):
         self.t += 1
         beta1, beta2 = self.hyper["beta1"], self.hyper["beta2"]
         # per-network step sizes, computed in float64 as torch computes them in Python floats
-        step_size = self.hyper["lr"] / (1.0 - beta1**self.t)
-        self._step_size = (-step_size).astype(self.dtype)
-        self._bc2_sqrt = ((1.0 - beta2**self.t) ** 0.5).astype(self.dtype)
+        # (1 as an array, and √ for ** 0.5, which NumPy computes so: the same numbers, cheaper)
+        step_size = self.hyper["lr"] / np.subtract(_ONE, beta1**self.t)
+        self._step_size = np.negative(step_size).astype(self.dtype, copy=False)
+        self._bc2_sqrt = np.sqrt(np.subtract(_ONE, beta2**self.t)).astype(self.dtype, copy=False)
         if self.decoupled:
             self._shrink = (1.0 - self.hyper["lr"] * self.hyper["weight_decay"]).astype(self.dtype)
         for i, (param, grad) in enumerate(zip(self.params, self.grads)):
@@ -152,27 +182,36 @@ class Adam(Optimizer):
                 param *= self._shrink.reshape(self._shape(param))
         else:
             grad = self.decayed(param, grad)
-        if self.state["exp_avg"][i] is None:
-            self.state["exp_avg"][i] = np.zeros_like(param)
-            self.state["exp_avg_sq"][i] = np.zeros_like(param)
         m, v = self.state["exp_avg"][i], self.state["exp_avg_sq"][i]
-        t, denom = self.scratch(i, param, 0), self.scratch(i, param, 1)
-        np.subtract(grad, m, out=t)  # m ← m + (1 − β₁)(g − m)
-        t *= self.h("1-beta1", param)
+        if m is None:
+            m = self.state["exp_avg"][i] = np.zeros_like(param)
+            v = self.state["exp_avg_sq"][i] = np.zeros_like(param)
+        # the columns and scratch arrays of this parameter, gathered once
+        c1, b2, c2, eps, t, denom = self.prepared(("adam", i), lambda: (
+            self.h("1-beta1", param), self.h("beta2", param), self.h("1-beta2", param),
+            self.h("eps", param), self.scratch(i, param, 0), self.scratch(i, param, 1)))
+        bc2_sqrt, step_size = self._bc2_sqrt, self._step_size  # (k, 1)
+        if c1.shape != bc2_sqrt.shape:  # as the columns are: (k, 1, …), or 0-d for one network
+            bc2_sqrt, step_size = bc2_sqrt.reshape(c1.shape), step_size.reshape(c1.shape)
+        np.subtract(grad, m, t)  # m ← m + (1 − β₁)(g − m)
+        t *= c1
         m += t
-        v *= self.h("beta2", param)  # v ← β₂ v + ((1 − β₂) g) g
-        np.multiply(self.h("1-beta2", param), grad, out=t)
+        v *= b2  # v ← β₂ v + ((1 − β₂) g) g
+        np.multiply(c2, grad, t)
         t *= grad
         v += t
-        np.sqrt(v, out=denom)  # denom = √v / √(1 − β₂ᵗ) + eps
-        denom /= self._bc2_sqrt.reshape(self._shape(param))
-        denom += self.h("eps", param)
-        np.multiply(self._step_size.reshape(self._shape(param)), m, out=t)
+        np.sqrt(v, denom)  # denom = √v / √(1 − β₂ᵗ) + eps
+        denom /= bc2_sqrt
+        denom += eps
+        np.multiply(step_size, m, t)
         t /= denom  # p ← p + (−lr / (1 − β₁ᵗ)) m / denom
         param += t
 
     def _shape(self, like):
         return (self.k,) + (1,) * (like.ndim - 1)
+
+
+_ONE = np.array(1.0)
 
 
 class AdamW(Adam):

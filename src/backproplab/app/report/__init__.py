@@ -15,6 +15,7 @@ The sections live one to a module: ``results``, ``discussion`` (its words in ``p
 order.
 """
 
+import concurrent.futures
 import os
 import sys
 import threading
@@ -24,8 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ... import __version__
+from ...errors import BackproplabError
 from .. import sweep
 from ..document import Document
+from . import heldout
 from .digits import DIGITS_TITLE, QUICK_DIGITS_EPOCHS, _digits, digits_configs
 from .discussion import _discussion, collapse
 from .prose import DATA_TITLES, describe, setting_label, summarise, table_rows
@@ -90,7 +93,8 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
         with ThreadPoolExecutor(1) as background:
             sweeps = background.submit(sweep.run, everything, jobs=jobs, progress=False,
                                        on_done=steps.done,
-                                       grad_norm_every=_grad_every(everything), stop=stop)
+                                       grad_norm_every=_grad_every(everything), stop=stop,
+                                       test_curves=_test_curves(exps, parts))
             try:
                 _results(doc, out, quick, steps)
                 _explained_step(doc)
@@ -112,11 +116,17 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
             "the median loss over seeds and the band between the 10th and 90th percentile; "
             "× marks a run that diverged. *Solved* counts the seeds whose network classifies "
             "every training point correctly at the end.")
-        for name, title, keys in parts:
-            _discussion(doc, out, name, title, keys, by_experiment[name], exps[name][2], steps)
-        # after the sweeps, not beside them: the CNN's many small matrix products slow down
-        # several-fold when their BLAS threads share the two cores with the sweep's workers
-        _digits(doc, out, quick)
+        # The sweep's worker processes draw the Discussion's figures while this one writes its
+        # words and then trains the digits' networks (here, as before: a worker's BLAS runs on
+        # one thread, and a product's last bits may depend on the threads that compute it).
+        # After the sweeps, not beside them: the CNN's many small matrix products slow down
+        # several-fold when they share the two cores with the sweep's stacks.
+        with _Workers(jobs) as workers:
+            for name, title, keys in parts:
+                _discussion(doc, out, name, title, keys, by_experiment[name], exps[name][2],
+                            steps, draw=workers.submit)
+            _digits(doc, out, quick)
+            workers.wait()
         steps.done()
         _settings(doc, exps, quick, experiments)
         seconds = time.perf_counter() - started
@@ -128,13 +138,82 @@ def build(out, quick=False, jobs=None, experiments=None, progress=True):
     return paths, time.perf_counter() - started
 
 
+class _Workers:
+    """Tasks for the sweep's worker processes, once it is done (with ``--jobs 1`` there are
+    none: a task is done at once, here), stopped with the report: a ``with`` block that ends
+    by an error or Ctrl-C stops them too. As in the sweep, a task goes to a worker only when one
+    is free, so that stopping never has queued work to untangle; the others wait here, and are
+    handed out whenever this process asks for a result."""
+
+    def __init__(self, jobs):
+        cpus = os.cpu_count() or 1
+        self.workers = min(cpus if jobs is None or jobs < 1 else jobs, cpus)
+        self.pool, self.waiting, self.running, self.results = None, [], {}, {}
+
+    def __enter__(self):
+        if self.workers > 1:  # the sweep's own, still running: no process to start
+            self.pool = sweep.running.worker_processes(self.workers)
+        return self
+
+    def submit(self, fn, *args, **kwargs):
+        """Hand ``fn(*args, **kwargs)`` to a worker; returns the task's number, for result."""
+        task = len(self.results) + len(self.waiting) + len(self.running)
+        if self.pool is None:
+            self.results[task] = fn(*args, **kwargs)
+        else:
+            self.waiting.append((task, fn, args, kwargs))
+            self._hand_out()
+        return task
+
+    def result(self, task):
+        """The task's result (its error raised here), once it is done."""
+        while task not in self.results:
+            sweep.stopping.wait_for_any(self.running, timeout=0.2)
+            self._hand_out()
+        return self.results[task]
+
+    def wait(self):
+        """Wait for every task; the first error is raised here."""
+        while self.waiting or self.running:
+            self.result(next(iter(self.running.values())))
+
+    def _hand_out(self):
+        """Take the results of the tasks done, and give the waiting ones the free workers."""
+        try:
+            for future in [f for f in self.running if f.done()]:
+                self.results[self.running.pop(future)] = future.result()
+            while self.waiting and len(self.running) < self.workers:
+                task, fn, args, kwargs = self.waiting.pop(0)
+                self.running[sweep.running.hand_out(self.pool, fn, *args, **kwargs)] = task
+        except concurrent.futures.BrokenExecutor as e:
+            raise BackproplabError(f"a worker process of the report died ({e}); perhaps it "
+                                   "ran out of memory") from None
+
+    def __exit__(self, kind, *exc):
+        if self.pool is not None and kind is not None:  # an error or Ctrl-C: stop them
+            sweep.running.stop_workers(self.pool, self.running)
+
+
 def _grad_every(configs):
     epochs = max((c.epochs for c in configs), default=1)
     return max(1, epochs // GRAD_RECORDS)
 
 
+def _test_curves(exps, parts):
+    """The sweep's ``test_curves``: what the generalisation section draws (see
+    :func:`heldout.watch`), as indices into the list of every experiment's configurations."""
+    keys = {name: k for name, _, k in parts}
+    out, start = {}, 0
+    for name, (_, _, configs) in exps.items():
+        if name == "generalisation":
+            out.update({start + i: k for i, k in heldout.watch(configs, keys[name]).items()})
+        start += len(configs)
+    return out
+
+
 def _slice(result, a, b):
+    tests = {i - a: c for i, c in (result.test_curves or {}).items() if a <= i < b}
     return sweep.SweepResult(result.configs[a:b], result.metrics[a:b], result.loss[a:b],
                              result.accuracy[a:b],
                              None if result.grad_norms is None else result.grad_norms[a:b],
-                             result.grad_norm_every)
+                             result.grad_norm_every, test_curves=tests)

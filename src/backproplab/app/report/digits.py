@@ -3,6 +3,7 @@ with its defaults; without scikit-learn, a note on how to install it."""
 
 import io
 import os
+from dataclasses import dataclass
 
 from ...data import datasets
 from ...figures import images as image_figures
@@ -24,33 +25,54 @@ def digits_configs(quick=False):
     return configs
 
 
-def _digits(doc, out, quick):
-    """Both models on the digits with their defaults: a table of what each reached, the CNN's
-    figures; or, without scikit-learn, a note on how to install it."""
+@dataclass
+class DigitsRun:
+    """What the section says of one digits run."""
+
+    metrics: dict  # the run's metrics.json
+    n_params: int
+    n_train: int
+    n_test: int
+    interrupted: bool
+
+
+def train_digits(out, quick):
+    """Train both models on the digits with their defaults, each run's files in
+    ``out/digits/MODEL`` (all of the CNN's figures; of the MLP's its confusion matrix alone):
+    {model: (cfg, DigitsRun)}, up to a run that was interrupted."""
+    runs = {}
+    for cfg in digits_configs(quick):
+        printed = io.StringIO()
+        run = train_run(cfg, out=os.path.join(out, "digits", cfg.model),
+                        plots=cfg.model == "cnn", stdout=printed, stderr=printed)
+        runs[cfg.model] = (cfg, DigitsRun(run.metrics, run.net.n_params, len(run.y),
+                                          len(run.y_test), run.history.interrupted))
+        if run.history.interrupted:
+            return runs
+    image_figures.confusion_matrix(runs["mlp"][1].metrics["confusion_matrix"],
+                                   os.path.join(out, "digits", "mlp", "confusion_matrix.png"),
+                                   title="Confusion matrix (test set)")
+    return runs
+
+
+def _digits(doc, out, quick, runs=None):
+    """Both models on the digits with their defaults (``runs`` from :func:`train_digits`, or
+    trained here): a table of what each reached, the CNN's figures; or, without scikit-learn,
+    a note on how to install it."""
     doc.heading(DIGITS_TITLE)
     if not datasets.have_digits():
         doc.paragraph("Skipped: the handwritten digits come with scikit-learn, which is not "
                       f"installed here. Install it with `{datasets.DIGITS_INSTALL_COMMAND}` "
                       "(or `pip install scikit-learn`) and make the report again.")
         return
-
-    runs = {}
-    for cfg in digits_configs(quick):
-        printed = io.StringIO()
-        # the CNN's figures all go in; of the MLP's only its confusion matrix, drawn below
-        runs[cfg.model] = (cfg, train_run(cfg, out=os.path.join(out, "digits", cfg.model),
-                                          plots=cfg.model == "cnn", stdout=printed,
-                                          stderr=printed))
-        if runs[cfg.model][1].history.interrupted:  # never written from a run cut short
-            raise KeyboardInterrupt
-    image_figures.confusion_matrix(runs["mlp"][1].metrics["confusion_matrix"],
-                                   os.path.join(out, "digits", "mlp", "confusion_matrix.png"),
-                                   title="Confusion matrix (test set)")
+    runs = train_digits(out, quick) if runs is None else runs
+    if any(run.interrupted for _, run in runs.values()):  # never written from a run cut short
+        raise KeyboardInterrupt
     cnn_cfg, cnn = runs["cnn"]
     mlp_cfg, mlp = runs["mlp"]
     doc.paragraph(
         f"scikit-learn's 1,797 handwritten digits (8×8 pixels, classes 0–9), split 80/20 by "
-        f"class with seed {cnn_cfg.seed}: {len(cnn.y)} training and {len(cnn.y_test)} test "
+        f"class with seed {cnn_cfg.seed}: {cnn.n_train} training and {cnn.n_test} test "
         "images. Both networks end in a softmax over the 10 classes and train on the "
         "cross-entropy with their defaults (`backproplab train --data digits --model cnn`, "
         "and `--model mlp`): "
@@ -58,7 +80,7 @@ def _digits(doc, out, quick):
     rows = []
     for m, (cfg, run) in runs.items():
         r = run.metrics
-        rows.append([m, _layers(cfg), run.net.n_params, r["epochs_run"], f"{r['seconds']:.1f}",
+        rows.append([m, _layers(cfg), run.n_params, r["epochs_run"], f"{r['seconds']:.1f}",
                      _pct(r["train_accuracy"]), _pct(r["test_accuracy"])])
     doc.table(["model", "layers", "parameters", "epochs", "training seconds",
                "training accuracy", "test accuracy"], rows,
@@ -66,15 +88,15 @@ def _digits(doc, out, quick):
     c, m = cnn.metrics, mlp.metrics
     if c["test_accuracy"] is not None and m["test_accuracy"] is not None:
         gap = 100 * (c["test_accuracy"] - m["test_accuracy"])
-        wrong = {k: round((1 - r.metrics["test_accuracy"]) * len(r.y_test))
+        wrong = {k: round((1 - r.metrics["test_accuracy"]) * r.n_test)
                  for k, (_, r) in runs.items()}
         doc.paragraph(
-            f"On the {len(cnn.y_test)} test images the CNN is "
+            f"On the {cnn.n_test} test images the CNN is "
             + (f"{gap:.1f} points ahead of" if gap > 0 else
                f"{-gap:.1f} points behind" if gap < 0 else "level with")
             + f" the MLP ({_pct(c['test_accuracy'])} against {_pct(m['test_accuracy'])}: "
             f"{wrong['cnn']} images wrong against {wrong['mlp']}), with "
-            f"{cnn.net.n_params} parameters against {mlp.net.n_params}. The convolution "
+            f"{cnn.n_params} parameters against {mlp.n_params}. The convolution "
             "shares one small kernel over every position of the image, so its few weights "
             "look for the same stroke everywhere; the MLP learns a weight per pixel and unit.")
     rel = "digits/cnn"

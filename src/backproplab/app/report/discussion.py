@@ -22,7 +22,13 @@ from .prose import (
 )
 
 
-def _discussion(doc, out, name, title, keys, result, configs, steps):
+def draw_now(figure, *args, **kwargs):
+    """Draw a figure here and now: ``figure(*args, **kwargs)``. (The report hands its sections a
+    ``draw`` that has worker processes draw them while it writes on.)"""
+    figure(*args, **kwargs)
+
+
+def _discussion(doc, out, name, title, keys, result, configs, steps, draw=draw_now):
     doc.heading(title, 3)
     tables = summarise(result, keys)
     per_data = "; ".join(
@@ -38,10 +44,10 @@ def _discussion(doc, out, name, title, keys, result, configs, steps):
             doc.paragraph(text)
     extra = EXTRAS.get(name)
     if extra:
-        extra(doc, out, result, tables, configs)
+        extra(doc, out, result, tables, configs, draw)
     path = f"figures/{name}.png"
     panels, order = _bands(result, tables, keys)
-    figures.band_plot(panels, os.path.join(out, path), order=order)
+    draw(figures.band_plot, panels, os.path.join(out, path), order=order)
     doc.figure(path, f"{title[3:]}: median loss over seeds with the 10–90% band.")
     steps.done()
     for data, rows in tables.items():
@@ -82,7 +88,7 @@ def _bands(result, tables, keys):
 # -- experiment-specific paragraphs and figures --------------------------------------------
 
 
-def _no_activation(doc, out, result, tables, configs):
+def _no_activation(doc, out, result, tables, configs, draw):
     """Why XOR cannot be solved without activations: the network is one linear map."""
     linear_cfgs = [c for c in configs if c.activation[0] == "none" and c.output == "none"]
     trainable = [c for c in linear_cfgs if c.data == "xor" and c.seed == min(
@@ -95,6 +101,8 @@ def _no_activation(doc, out, result, tables, configs):
               seed=cfg.seed)
     h = net.fit(x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr_value,
                 epochs=cfg.epochs)
+    if h.interrupted:  # a Ctrl-C caught by the training: the report stops, as everywhere
+        raise KeyboardInterrupt
     W, b = collapse(net)
     gap = float(np.max(np.abs(net.decision_function(x)[:, 0] - (x @ W + b)[:, 0])))
     doc.paragraph(
@@ -120,14 +128,14 @@ def collapse(net):
     return W, b
 
 
-def _hidden_units(doc, out, result, tables, configs):
+def _hidden_units(doc, out, result, tables, configs, draw):
     """Why a wider network solved fewer seeds than a narrower one, measured."""
     for data, rows in tables.items():
         for text in findings.wider_fails(result, data, rows, result.grad_norm_every):
             doc.paragraph(text)
 
 
-def _vanishing(doc, out, result, tables, configs):
+def _vanishing(doc, out, result, tables, configs, draw):
     if result.grad_norms is None:
         return
     every = result.grad_norm_every  # as recorded: one for the whole report's sweep
@@ -145,7 +153,7 @@ def _vanishing(doc, out, result, tables, configs):
             if np.isfinite(first):
                 facts.append((data, _name(i_rows), first))
     path = "figures/vanishing_gradients_norms.png"
-    figures.grad_norm_plot(panels, os.path.join(out, path))
+    draw(figures.grad_norm_plot, panels, os.path.join(out, path))
     doc.figure(path, "Gradient norm of each layer's weights over training (median over seeds), "
                "from the first layer (light) to the output layer (dark).")
     for data in dict.fromkeys(d for d, _, _ in facts):
@@ -167,17 +175,17 @@ def _name(row):
     return words.grouped([row["parts"]]) if row.get("parts") else row["label"]
 
 
-def _generalisation(doc, out, result, tables, configs):
+def _generalisation(doc, out, result, tables, configs, draw):
     for data, rows in tables.items():
         if rows[0]["test_mean"] is None:
             continue
         cats = [r["label"] for r in rows]
         path = f"figures/generalisation_{data}.png"
-        figures.bar_pair(cats, [r["accuracy_mean"] for r in rows],
-                         [r["test_mean"] for r in rows], os.path.join(out, path),
-                         title=f"Training and fresh-sample accuracy ({data})",
-                         train_err=[r["accuracy_std"] for r in rows],
-                         test_err=[r["test_std"] for r in rows])
+        draw(figures.bar_pair, cats, [r["accuracy_mean"] for r in rows],
+             [r["test_mean"] for r in rows], os.path.join(out, path),
+             title=f"Training and fresh-sample accuracy ({data})",
+             train_err=[r["accuracy_std"] for r in rows],
+             test_err=[r["test_std"] for r in rows])
         doc.figure(path, f"Training accuracy beside accuracy on a fresh sample ({data}).")
         n = configs[0].test_n
         doc.paragraph(
@@ -189,8 +197,8 @@ def _generalisation(doc, out, result, tables, configs):
                 if rows[0]["test_mean"] is not None}
     if measured:
         path = "figures/generalisation_curves.png"
-        figures.train_test_curves([(DATA_TITLES.get(d, d), c) for d, c in measured.items()],
-                                  os.path.join(out, path))
+        panels = [(DATA_TITLES.get(d, d), c) for d, c in measured.items()]
+        draw(figures.train_test_curves, panels, os.path.join(out, path))
         doc.figure(path, "Training loss (solid) and loss on the fresh sample (dashed) per "
                          "epoch, the first seed of each setting.")
         for data, curves in measured.items():

@@ -1,46 +1,46 @@
-"""The generalisation experiment's curves: one seed of each setting trained again with its
-fresh sample measured every few epochs, so the report can show where the loss on unseen points
+"""The generalisation experiment's curves: the first seed of each setting with its fresh
+sample measured every few epochs, so the report can show where the loss on unseen points
 follows the training loss and where it parts from it.
 
-The network is the sweep's own (same seed, same settings, so the same training numbers); the
-test loss is measured by the trainer's observer, which changes nothing in training.
+The sweep measures them while it trains those networks (``sweep.run``'s ``test_curves``, which
+:func:`watch` names), on a one-network copy of each: the numbers the network trained alone
+would give, without training it again.
 """
 
 import numpy as np
 
-from ...engine.trainer import Trainer
-from ...engine.trainingdata import HeldOut
-from ..factory import load_data, load_test_data, point_model
-from .prose import DATA_TITLES
+from ..factory import has_test_data
+from .prose import DATA_TITLES, settings
 
 POINTS = 200  # measurements along a run
 PLATEAU = 0.9  # a loss still above 0.9 × where it started has not left the plateau
 
 
+def watch(configs, keys):
+    """{index: K} for ``sweep.run``'s ``test_curves``: the first seed of each setting (as the
+    report's tables group them by ``keys``) that has a test set, measured every K epochs,
+    about POINTS times along its run."""
+    out = {}
+    for labels in settings(configs, keys).values():
+        for index, _ in labels.values():
+            cfg = configs[index[0]]
+            if has_test_data(cfg):
+                out[index[0]] = max(1, cfg.epochs // POINTS)
+    return out
+
+
 def curves(result, rows):
     """For each row (a setting) of one data set: (label, epochs, training loss, test loss) of
-    the setting's first seed, measured at about POINTS epochs along the run."""
+    the setting's first seed, at the epochs its test loss was measured (the sweep's
+    ``test_curves``; see :func:`watch`)."""
     out = []
     for r in rows:
-        cfg = result.configs[r["index"][0]]
-        x, y, scaling = load_data(cfg)
-        x_test, y_test = load_test_data(cfg, scaling)
-        net = point_model(cfg, x, y)
-        held = HeldOut(net, x_test, y_test, cfg.loss)
-        every = max(1, cfg.epochs // POINTS)
-        epochs, test = [0], [float(held.measure(net)[0][0])]
-
-        def measure(p, held=held, net=net, epochs=epochs, test=test):
-            epochs.append(p.epochs)
-            test.append(float(held.measure(net)[0][0]))
-
-        history = Trainer(net, x, y, loss=cfg.loss, optimizer=cfg.optimizer, lr=cfg.lr,
-                          epochs=cfg.epochs, batch_size=cfg.batch_size, callback=measure,
-                          every=every, schedule=cfg.lr_schedule(), **cfg.hyper()).run()
-        train = history.loss[:, 0]
-        epochs = np.asarray(epochs[:len(test)])
+        i = r["index"][0]
+        epochs, test = result.test_curves[i]
+        ran = result.metrics[i]["epochs_run"]
+        train = result.loss[i, :ran]  # the loss of each epoch run, before its update
         at = np.minimum(epochs, len(train) - 1)  # the training loss of each measured epoch
-        train_at = np.where(epochs < len(train), train[at], history.final_loss[0])
+        train_at = np.where(epochs < len(train), train[at], result.metrics[i]["final_loss"])
         out.append((r["label"], epochs, train_at, np.asarray(test)))
     return out
 

@@ -46,30 +46,39 @@ def setting_label(row, keys):
     return label(setting_parts(row, keys))
 
 
+def settings(configs, keys):
+    """Per data set, its settings in the sweep file's order: {data: {label: (indices of its
+    configurations, the label's parts)}}."""
+    out = {}
+    for data in dict.fromkeys(c.data for c in configs):
+        sub = [i for i, c in enumerate(configs) if c.data == data]
+        # epochs go into a label only where they differ between this data set's settings
+        # and then only for the settings whose budget is not the usual one
+        budgets = [configs[i].epochs for i in sub]
+        usual = max(set(budgets), key=budgets.count)
+        labels = {}
+        for i in sub:
+            row = configs[i].to_dict()
+            shown = [k for k in keys if k != "epochs" or row["epochs"] != usual]
+            name = setting_label(row, shown)
+            index = labels[name][0] if name in labels else []
+            labels[name] = index + [i], setting_parts(row, shown)
+        out[data] = labels
+    return out
+
+
 def summarise(result, keys):
     """Per data set: one row per setting (in the sweep file's order) with its statistics."""
     tables = {}
-    for data in dict.fromkeys(c.data for c in result.configs):
-        sub = [i for i, c in enumerate(result.configs) if c.data == data]
-        # epochs go into a label only where they differ between this data set's settings
-        # and then only for the settings whose budget is not the usual one
-        budgets = [result.configs[i].epochs for i in sub]
-        usual = max(set(budgets), key=budgets.count)
-        labels, parts = {}, {}
-        for i in sub:
-            row = result.configs[i].to_dict()
-            shown = [k for k in keys if k != "epochs" or row["epochs"] != usual]
-            name = setting_label(row, shown)
-            labels.setdefault(name, []).append(i)
-            parts[name] = setting_parts(row, shown)
+    for data, labels in settings(result.configs, keys).items():
         rows = []
-        for name, index in labels.items():
+        for name, (index, parts) in labels.items():
             ms = [result.metrics[i] for i in index]
             stats = sweep.statistics(ms)
             median = stats.pop("median_epochs_to_100")
             test = [m["test_accuracy"] for m in ms if m.get("test_accuracy") is not None]
             rows.append({
-                **stats, "label": name, "parts": parts[name], "index": index,
+                **stats, "label": name, "parts": parts, "index": index,
                 "median_epochs": None if median is None else words.epochs(median),
                 "diverged_epochs": [m["diverged_epoch"] for m in ms if m["diverged"]],
                 "epochs": result.configs[index[0]].epochs,

@@ -13,12 +13,14 @@ the end of an epoch; each network's ``status`` then says how it ended: ``complet
 
 import math
 from dataclasses import dataclass
+from functools import reduce
 
 import numpy as np
 
 from ... import limits
 from ...data.datasets import FIXED
 from ...engine.trainer import Trainer
+from ...engine.trainingdata import HeldOut
 from ...errors import BackproplabError
 from ...models.mlp import MLP
 from ...nn.optimizers import OPTIMIZERS
@@ -26,7 +28,8 @@ from .. import budget
 from ..factory import has_test_data, load_data, load_test_data, point_classes, start_from
 from . import stopping
 
-PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1")  # may differ in a stack
+# may differ in a stack (a fresh test sample's size too: training never sees it)
+PER_NETWORK = ("seed", "data_seed", "lr", "momentum", "weight_decay", "l1", "test_n")
 MAX_FLOATS_PER_STACK = 24_000_000  # about 200 MB of float64 working arrays per stack
 
 
@@ -39,10 +42,13 @@ def _stack_key(cfg):
 
 @dataclass
 class Group:
-    """Networks that train as one stack: their configurations and their places in the sweep."""
+    """Networks that train as one stack: their configurations and their places in the sweep;
+    ``watch``, {position in the stack: K} of networks whose test loss is recorded at epoch 0
+    and every K epochs (see :func:`train_group`)."""
 
     configs: list
     index: list
+    watch: dict = None
 
     @property
     def first(self):
@@ -50,24 +56,36 @@ class Group:
 
 
 def plan(configs, jobs=1):
-    """Group the configurations into stacks, split where memory or parallelism asks."""
+    """Group the configurations into stacks, split where memory asks or where one stack would
+    hold up the workers (more than half a worker's share of the sweep's time); the largest
+    first, so that the parallel pool finishes together."""
     groups = {}
     for i, cfg in enumerate(configs):
         groups.setdefault(_stack_key(cfg), []).append(i)
+    share = sum(seconds(configs[index[0]], len(index)) for index in groups.values()) / jobs
     out = []
     for index in groups.values():
         cfg = configs[index[0]]
-        per_network = _floats_per_network(cfg)
-        size = max(1, min(len(index), MAX_FLOATS_PER_STACK // per_network))
-        work = len(index) * per_network * max(cfg.epochs, 1)
-        if jobs > 1 and work > 2e9:  # a big stack: give every worker a share
+        size = max(1, min(len(index), MAX_FLOATS_PER_STACK // _floats_per_network(cfg)))
+        if jobs > 1 and seconds(cfg, len(index)) > share / 2:  # (a stack is cheaper whole)
             size = min(size, math.ceil(len(index) / jobs))
         for start in range(0, len(index), size):
             part = index[start:start + size]
             out.append(Group([configs[i] for i in part], part))
-    # largest first, so the parallel pool finishes together
-    out.sort(key=lambda g: -len(g.index) * _floats_per_network(g.first) * max(g.first.epochs, 1))
+    out.sort(key=lambda g: -seconds(g.first, len(g.index)))
     return out
+
+
+def seconds(cfg, k):
+    """A rough training time of a stack of k networks like ``cfg``, only to share the stacks
+    out: per epoch, a fixed cost per layer (NumPy's calls), and per network and sample one per
+    unit (the elementwise work) and one per multiply-add (the products)."""
+    sizes = [2, *cfg.hidden, limits.MAX_CLASSES if cfg.output == "softmax" else 1]
+    units = sum(sizes[1:])
+    products = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    n = 21 if cfg.data in FIXED else cfg.n or 100  # the lab's 21 points; a generator's 100
+    per_epoch = 6e-6 * 2 * len(cfg.hidden) + k * n * (2e-9 * units + 0.15e-9 * products)
+    return max(cfg.epochs, 1) * per_epoch
 
 
 def _floats_per_network(cfg):
@@ -98,8 +116,11 @@ def check_memory(configs, limit=None):
 
 def train_group(group, grad_norm_every=None, stop=None):
     """Train one stack; returns (index, per-network metrics, loss curves, accuracy curves,
-    gradient norms or None). With ``grad_norm_every`` = K, the Frobenius norm of each layer's
-    weight gradient is recorded every K epochs: (networks, epochs // K, layers). It stops at
+    gradient norms or None, test curves). With ``grad_norm_every`` = K, the Frobenius norm of
+    each layer's weight gradient is recorded every K epochs: (networks, epochs // K, layers).
+    The test curves are {sweep index: (epochs, test loss)} of the networks in ``group.watch``:
+    the loss on the network's test set at epoch 0 and after every K epochs while it trains,
+    measured on a one-network copy of it, so the numbers it would give alone. It stops at
     the end of an epoch when this process is asked to (a signal) or the event ``stop`` is set;
     the networks it cut short say ``interrupted``."""
     with stopping.catching():
@@ -128,7 +149,7 @@ def _train_group(group, grad_norm_every, stop):
         if any(v is not None for v in values):
             default = _default_hyper(first.optimizer, name)
             hyper[name] = [default if v is None else v for v in values]
-    norms, record = None, None
+    norms, observers = None, []  # (K, called after every K epochs)
     if grad_norm_every:
         layers = len(net.dense_layers)
         norms = np.full((net.k, first.epochs // grad_norm_every, layers), np.nan)
@@ -138,11 +159,21 @@ def _train_group(group, grad_norm_every, stop):
             for j, layer in enumerate(p.model.dense_layers):
                 norms[p.active, t, j] = np.sqrt(np.sum(layer.dW * layer.dW, axis=(1, 2)))
 
+        observers.append((grad_norm_every, record))
+    curves = {m: _TestCurve(net, m, cfgs[m]) for m in group.watch or {}}
+    observers += [(group.watch[m], curve) for m, curve in curves.items()]
+    every = reduce(math.gcd, [k for k, _ in observers]) if observers else None
+
+    def observe(p):
+        for k, call in observers:
+            if p.epochs % k == 0:
+                call(p)
+
     trainer = Trainer(net, x, y, loss=first.loss, optimizer=first.optimizer,
                       lr=[c.lr_value for c in cfgs], epochs=first.epochs,
                       batch_size=first.batch_size, stop_at_loss=first.stop_at_loss,
-                      callback=record, every=grad_norm_every, schedule=first.lr_schedule(),
-                      **hyper)
+                      callback=observe if observers else None, every=every,
+                      schedule=first.lr_schedule(), **hyper)
     if stopping.asked(stop):  # asked while the data was being made: train nothing
         history = trainer.history(interrupted=True)
     else:
@@ -150,8 +181,7 @@ def _train_group(group, grad_norm_every, stop):
             history = trainer.run()
     if history.interrupted:
         stopping.REQUEST.asked = True  # the sweep stops too; a worker starts no other stack
-    test_acc = _test_accuracy(net, cfgs) if has_test_data(first) and not history.interrupted \
-        else [None] * net.k
+    test_acc = _test_accuracy(net, cfgs) if not history.interrupted else [None] * net.k
     metrics = []
     for m in range(net.k):
         acc = history.accuracy[:, m]
@@ -172,7 +202,8 @@ def _train_group(group, grad_norm_every, stop):
             "test_accuracy": None if history.diverged[m] else test_acc[m],
             "status": _status(history, m),
         })
-    return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy(), norms
+    tests = {group.index[m]: (np.array(c.epochs), np.array(c.losses)) for m, c in curves.items()}
+    return group.index, metrics, history.loss.T.copy(), history.accuracy.T.copy(), norms, tests
 
 
 def _status(history, m):
@@ -186,8 +217,12 @@ def _status(history, m):
 
 def _test_accuracy(net, cfgs):
     """Each network's accuracy on its own test set (a fresh sample, or the share held out,
-    drawn from its data seed)."""
-    samples = [load_test_data(c) for c in cfgs]
+    drawn from its data seed), None for one without: one pass over the stack when every network
+    has a test set of one size, else network by network (the same numbers)."""
+    samples = [load_test_data(c) if has_test_data(c) else None for c in cfgs]
+    if any(s is None for s in samples) or len({len(s[1]) for s in samples}) > 1:
+        return [None if s is None else _test_accuracy(net.select([m]), [cfgs[m]])[0]
+                for m, s in enumerate(samples)]
     x = np.stack([a for a, _ in samples])
     y = np.stack([b for _, b in samples])
     pred = net.predict(x)
@@ -195,6 +230,28 @@ def _test_accuracy(net, cfgs):
     if net.output == "softmax":  # classes (k, n) against labels (k, n, 1)
         return [float(v) for v in np.mean(pred == y[..., 0], axis=1)]
     return [float(v) for v in np.mean(pred == y, axis=(1, 2))]
+
+
+class _TestCurve:
+    """Network m's loss on its test set at epoch 0, then each time it is called while the
+    network trains (a training callback), measured on a one-network copy of it: the numbers
+    the network alone would give."""
+
+    def __init__(self, net, m, cfg):
+        self.m, self.probe = m, net.select([m])
+        _, _, scaling = load_data(cfg)  # the test set is scaled as the training set was
+        self.held = HeldOut(self.probe, *load_test_data(cfg, scaling), cfg.loss)
+        self.epochs, self.losses = [0], [self._measure()]
+
+    def _measure(self):
+        return float(self.held.measure(self.probe)[0][0])
+
+    def __call__(self, p):
+        where = np.flatnonzero(p.active == self.m)
+        if where.size:  # (one that has stopped is measured no more)
+            self.probe.params[0] = p.model.params[where[0]]
+            self.epochs.append(p.epochs)
+            self.losses.append(self._measure())
 
 
 def _default_hyper(optimizer, name):

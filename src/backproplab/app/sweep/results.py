@@ -30,6 +30,7 @@ class SweepResult:
     grad_norms: list = None  # per network: (records, layers), with grad_norm_every
     grad_norm_every: int = None  # record i is the norm after epoch (i + 1) · grad_norm_every
     interrupted: bool = False
+    test_curves: dict = None  # {network asked for: (epochs, test loss)} (see sweep.run)
 
     def rows(self):
         for cfg, m in zip(self.configs, self.metrics):

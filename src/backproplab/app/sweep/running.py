@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -29,14 +30,16 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, stream=None,
-        grad_norm_every=None, on_done=None, timeout=DEFAULT_TIMEOUT, stop=None):
+        grad_norm_every=None, on_done=None, timeout=DEFAULT_TIMEOUT, stop=None,
+        test_curves=None):
     """Train every configuration; returns a SweepResult in the configurations' order.
 
     ``jobs``: worker processes (default: every core), at most one per core and per stack; one
     trains in this process. ``backend="dask"`` trains on the Dask ``scheduler``'s cluster,
     reached within ``timeout`` seconds. ``on_done(networks)`` is called as each stack
-    finishes; ``grad_norm_every`` records layer gradient norms (see :func:`train_group`);
-    setting the event ``stop`` stops the sweep as Ctrl-C does."""
+    finishes; ``grad_norm_every`` records layer gradient norms and ``test_curves``, {index of
+    a configuration with a test set: K}, its test loss every K epochs (see
+    :func:`train_group`); setting the event ``stop`` stops the sweep as Ctrl-C does."""
     cpus = os.cpu_count() or 1
     jobs = cpus if jobs is None or jobs == -1 else jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -44,15 +47,14 @@ def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, strea
     if backend not in ("loky", "dask"):
         raise BackproplabError(f"unknown backend {backend!r}; choose loky or dask")
     check_memory(configs)
-    # a network asked for twice (the same settings in two experiments) is trained once
-    first_of = {}
-    for i, cfg in enumerate(configs):
-        first_of.setdefault(repr(cfg), i)
+    first_of = trained_once(configs)
     unique = sorted(set(first_of.values()))
     jobs = jobs if backend == "dask" else min(jobs, cpus)  # (a cluster has cores of its own)
     groups = plan([configs[i] for i in unique], jobs)
+    watch = {first_of[i]: every for i, every in (test_curves or {}).items()}
     for g in groups:
         g.index = [unique[j] for j in g.index]
+        g.watch = {m: watch[i] for m, i in enumerate(g.index) if i in watch} or None
     # connect before the progress bar, so a failure leaves no bar behind
     client = connect(scheduler, timeout) if backend == "dask" else None
     bar = None
@@ -79,13 +81,38 @@ def run(configs, jobs=None, backend="loky", scheduler=None, progress=True, strea
             client.close()
     metrics, loss, acc, norms = gather.metrics, gather.loss, gather.acc, gather.norms
     for i, cfg in enumerate(configs):
-        j = first_of[repr(cfg)]
+        j = first_of[i]
         if metrics[j] is None:
             metrics[j] = unfinished(0)  # never started
         if j != i:
             metrics[i], loss[i], acc[i], norms[i] = metrics[j], loss[j], acc[j], norms[j]
+            if cfg.test_n is None and configs[j].test_n is not None:
+                metrics[i] = {**metrics[j], "test_accuracy": None}  # it asked for no test
+    tests = {i: gather.tests[first_of[i]] for i in test_curves or {}
+             if first_of[i] in gather.tests}
     return SweepResult(list(configs), metrics, loss, acc, norms if grad_norm_every else None,
-                       grad_norm_every, interrupted=interrupted)
+                       grad_norm_every, interrupted=interrupted,
+                       test_curves=tests if test_curves else None)
+
+
+def trained_once(configs):
+    """{i: the configuration trained for configuration i}. A network asked for twice (the same
+    settings in two experiments) is trained once, and so is one asked for with and without a
+    fresh test sample, which training never sees: the one trained is the first that asks for
+    that sample (two sizes of sample train apart)."""
+    groups = {}
+    for i, cfg in enumerate(configs):
+        groups.setdefault(repr(replace(cfg, test_n=None)), []).append(i)
+    out = {}
+    for index in groups.values():
+        first = {}  # test_n (or None) → the first configuration asking for it
+        for i in index:
+            first.setdefault(configs[i].test_n, i)
+        sized = [j for n, j in first.items() if n is not None]
+        for i in index:
+            n = configs[i].test_n
+            out[i] = first[n] if n is not None else sized[0] if sized else first[None]
+    return out
 
 
 class _Gather:
@@ -96,12 +123,14 @@ class _Gather:
         self.acc = np.full((networks, width), np.nan)
         self.metrics = [None] * networks
         self.norms = [None] * networks
+        self.tests = {}  # sweep index → (epochs, test loss)
         self.bar, self.on_done = bar, on_done
 
     def take(self, outputs):
         """Place one stack's outputs (:func:`train_group`'s); True if it was cut short, which
         stops the sweep (a signal reached the process that trained it)."""
-        index, metrics, loss, acc, norms = outputs
+        index, metrics, loss, acc, norms, tests = outputs
+        self.tests.update(tests)
         for j, i in enumerate(index):
             self.metrics[i] = metrics[j]
             self.loss[i, :loss.shape[1]] = loss[j]
@@ -142,13 +171,7 @@ def _in_process(groups, every, stop, gather):
 def _on_loky(groups, workers, every, stop, gather):
     """Train the stacks in ``workers`` loky processes, handing a stack to each worker as it
     becomes free (so no stack waits in a queue when the sweep stops); True if asked to stop."""
-    from joblib.externals.loky import get_reusable_executor
-
-    cpus = os.cpu_count() or 1
-    env = {name: os.environ.get(name, str(max(cpus // workers, 1))) for name in THREAD_VARIABLES}
-    env.setdefault("ENABLE_IPC", os.environ.get("ENABLE_IPC", "1"))
-    executor = get_reusable_executor(max_workers=workers, env=env, timeout=300,
-                                     initializer=stopping.worker_start)
+    executor = worker_processes(workers)
     waiting, running, finished = list(groups), {}, False
     try:
         while waiting or running:
@@ -156,9 +179,8 @@ def _on_loky(groups, workers, every, stop, gather):
                 break
             while waiting and len(running) < workers:
                 group = waiting.pop(0)
-                running[executor.submit(train_group, group, every)] = group
-            done, _ = concurrent.futures.wait(running, timeout=0.2,
-                                              return_when=concurrent.futures.FIRST_COMPLETED)
+                running[hand_out(executor, train_group, group, every)] = group
+            done, _ = stopping.wait_for_any(running, timeout=0.2)
             for future in done:
                 running.pop(future)
                 gather.take(_outputs(future))
@@ -170,8 +192,7 @@ def _on_loky(groups, workers, every, stop, gather):
         deadline = time.monotonic() + GRACE
         while running and time.monotonic() < deadline:
             _ask_workers(executor)
-            done, _ = concurrent.futures.wait(running, timeout=0.5,
-                                              return_when=concurrent.futures.FIRST_COMPLETED)
+            done, _ = stopping.wait_for_any(running, timeout=0.5)
             for future in done:
                 group = running.pop(future)
                 try:
@@ -185,7 +206,47 @@ def _on_loky(groups, workers, every, stop, gather):
         for group in running.values():
             gather.lost(group)
         if not finished:  # no worker goes on training, nor stays behind
-            executor.shutdown(wait=True, kill_workers=True)
+            stop_workers(executor, running)
+
+
+def worker_processes(workers):
+    """The sweep's worker processes (loky's reusable executor, kept a while after a sweep, so
+    the report hands the same processes its next tasks): their BLAS threads share the cores,
+    and an idle one ignores Ctrl-C (see :mod:`.stopping`)."""
+    from multiprocessing import resource_tracker
+
+    from joblib.externals.loky import get_reusable_executor
+
+    # the standard library's resource tracker, which a worker's start starts, unblocks Ctrl-C
+    # after starting itself (CPython 3.11), undoing held_back: started first, it leaves it be
+    resource_tracker.ensure_running()
+    cpus = os.cpu_count() or 1
+    env = {name: os.environ.get(name, str(max(cpus // workers, 1))) for name in THREAD_VARIABLES}
+    env.setdefault("ENABLE_IPC", os.environ.get("ENABLE_IPC", "1"))
+    with stopping.held_back():  # a resize starts processes too
+        return get_reusable_executor(max_workers=workers, env=env, timeout=300,
+                                     initializer=stopping.worker_start)
+
+
+def hand_out(executor, fn, *args, **kwargs):
+    """``executor.submit(fn, ...)``, with Ctrl-C held back while it may start worker processes
+    (and loky's thread that starts the later ones): see :func:`.stopping.held_back`."""
+    with stopping.held_back():
+        return executor.submit(fn, *args, **kwargs)
+
+
+def stop_workers(executor, futures):
+    """Shut ``executor``'s workers down at once, ``futures`` (the tasks handed out) or not.
+    It first waits, a moment at most, for loky's thread to pass each task on to the workers:
+    loky's shutdown fails in that thread (a KeyError, printed) on a task still between the
+    two, as one handed out just before a Ctrl-C can be."""
+    try:
+        deadline = time.monotonic() + 1.0
+        while (any(not (f.running() or f.done()) for f in futures)
+               and time.monotonic() < deadline):
+            time.sleep(0.001)
+    finally:
+        executor.shutdown(wait=True, kill_workers=True)
 
 
 def _outputs(future):

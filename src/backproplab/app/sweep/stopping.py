@@ -6,9 +6,12 @@ In the sweep's own process (and in a worker process) a signal only sets :data:`R
 second Ctrl-C raises KeyboardInterrupt at once. SIGTERM is read as Ctrl-C. The sweep asks its
 worker processes to stop with SIGUSR1, which a worker may be sent again and again; an idle
 worker ignores Ctrl-C (a terminal sends it to every process of the sweep: the sweep itself
-decides what happens next).
+decides what happens next). A worker is born with Ctrl-C blocked (:func:`held_back`), so that
+one sent while it is still starting — importing NumPy, say — waits, and is dropped once the
+worker ignores it, instead of ending it with Python's traceback.
 """
 
+import concurrent.futures
 import contextlib
 import signal
 import threading
@@ -56,6 +59,40 @@ def catching():
                 signal.signal(signum, handler)
 
 
+@contextlib.contextmanager
+def held_back():
+    """Within it, Ctrl-C is blocked in this thread and in every process (or thread) started
+    here: a signal mask is inherited by a child and kept across its exec. A Ctrl-C that comes
+    meanwhile waits, and reaches this process as the block ends; a worker started here
+    unblocks it in :func:`worker_start`, once it ignores it."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no masks, and no terminal signals
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def wait_for_any(futures, timeout):
+    """``concurrent.futures.wait(futures, timeout, FIRST_COMPLETED)``, which a Ctrl-C cannot
+    break in the middle: raised there, a KeyboardInterrupt can leave a future's lock taken
+    (wait takes them one by one, unguarded), and loky's thread, setting that future, waits
+    for it for ever. A Ctrl-C meanwhile reaches this thread's handler, whatever it is, as the
+    wait ends (at most ``timeout`` seconds later)."""
+    if threading.current_thread() is not threading.main_thread():  # no signal comes here
+        return concurrent.futures.wait(futures, timeout, concurrent.futures.FIRST_COMPLETED)
+    came = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    try:
+        return concurrent.futures.wait(futures, timeout, concurrent.futures.FIRST_COMPLETED)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if came:
+            signal.raise_signal(signal.SIGINT)
+
+
 def worker_start():
     """A worker process's start (loky's initializer): not asked yet; Ctrl-C ignored while idle
     (:func:`catching` handles it while a stack trains), SIGTERM read as Ctrl-C, SIGUSR1 the
@@ -65,6 +102,8 @@ def worker_start():
     signal.signal(signal.SIGTERM, _on_term)
     if ASK_WORKER is not None:
         signal.signal(ASK_WORKER, _on_ask)
+    if hasattr(signal, "pthread_sigmask"):  # born with Ctrl-C blocked: one sent meanwhile was
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # dropped by SIG_IGN
 
 
 @contextlib.contextmanager

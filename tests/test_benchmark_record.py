@@ -1,0 +1,67 @@
+"""The benchmark's record: the latest run of each CPU model, each with its CPU, BLAS and kernel,
+and the README's tables drawn from it, not typed."""
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench(request):
+    sys.path.insert(0, str(BENCH))  # the benchmark's modules import each other by name
+    request.addfinalizer(lambda: sys.path.remove(str(BENCH)))
+    import readme
+    import results
+
+    return results, readme
+
+
+def test_the_readme_shows_the_recorded_runs_as_readme_py_draws_them(bench):
+    results, readme = bench
+    runs = results.machines()
+    assert runs, "benchmarks/results.json records no run"
+    text = readme.README.read_text(encoding="utf-8")
+    assert readme.redrawn(text, runs) == text, \
+        "the README's benchmark tables differ from the record: run benchmarks/readme.py"
+    for cpu, run in runs.items():
+        assert f"#### {cpu}, " in text and run["date"][:10] in text
+
+
+def test_every_recorded_run_says_its_cpu_blas_and_kernel(bench):
+    results, _ = bench
+    for cpu, run in results.machines().items():
+        assert run["machine"]["cpu"] == cpu
+        assert run["blas"]["library"] and run["blas"]["kernel"] and run["blas"]["threads"]
+        assert run["date"] and run["targets"]
+
+
+def test_a_run_is_kept_as_the_latest_of_its_cpu_model_beside_the_others(bench, tmp_path):
+    results, readme = bench
+    amd = results.machines()["AMD EPYC"]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(amd))  # the first format: one run, no models
+    assert list(results.machines(path)) == ["AMD EPYC"]
+    intel = copy.deepcopy(amd)
+    intel["machine"]["cpu"] = "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz"
+    intel["date"] = "2026-12-01T10:00:00+00:00"
+    results.keep(intel, path)
+    newer = copy.deepcopy(amd)
+    newer["date"] = "2026-12-02T10:00:00+00:00"
+    results.keep(newer, path)
+    runs = results.machines(path)
+    assert sorted(runs) == ["AMD EPYC", intel["machine"]["cpu"]]
+    assert runs["AMD EPYC"]["date"].startswith("2026-12-02")  # the latest replaced the first
+    readme_path = tmp_path / "README.md"
+    readme_path.write_text(f"intro\n{readme.START}\nold\n{readme.END}\nplay\n"
+                           f"{readme.PLAY_START}\nold\n{readme.PLAY_END}\nrest\n")
+    assert readme.update(readme_path, path)
+    drawn = readme_path.read_text()
+    assert drawn.index("#### AMD EPYC, 2 cores — 2026-12-02") < drawn.index(
+        "#### Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz, 2 cores — 2026-12-01")
+    assert drawn.startswith("intro\n") and drawn.endswith("rest\n") and "old" not in drawn
+    assert not readme.update(readme_path, path)  # drawn again: nothing changes
