@@ -34,6 +34,69 @@ def backproplab_block(w, threads=None):
     return run_block
 
 
+def numpy_bare_block(w, threads=None):
+    """backproplab's own NumPy calls for one epoch — forward, backward and the gd update,
+    into the same kept arrays — written out with nothing around them: no engine (Trainer,
+    layers, containers), no loss value, no accuracy, no divergence check. What backproplab's
+    epoch costs beyond this is the engine and the per-epoch bookkeeping (issue 16's aim: at
+    most 30% more). The same arithmetic as backproplab's, so its weights follow the same
+    numbers; the sigmoid takes backproplab's small-array calls up to 1024 numbers."""
+    if not w.has_bare_epoch:
+        raise ValueError(f"the bare NumPy epoch is written for sigmoid, gd, full batch, one "
+                         f"network; not for {w.name}")
+    from backproplab import MLP
+
+    x, y = w.dataset()
+    model = MLP(2, hidden=w.hidden, activation=w.activation, seed=0)  # its initial weights
+    n = len(x)
+    y = y.reshape(n, 1).astype(np.float64)
+    sizes = w.sizes
+    Wb = [np.vstack([W[0], b[0]]) for (_, W), (_, b) in
+          zip(model.param_arrays()[0::2], model.param_arrays()[1::2])]  # [W; b] per layer
+    x1 = [np.ones((n, a + 1)) for a in sizes[:-1]]  # [x 1] per layer
+    x1[0][:, :-1] = x
+    z = [np.empty((n, b)) for b in sizes[1:]]
+    e, a, dz = ([np.empty_like(v) for v in z] for _ in range(3))
+    dW = [np.empty_like(v) for v in Wb]
+    dx = [None] + [np.empty((n, b)) for b in sizes[1:-1]]
+    scratch = [np.empty_like(v) for v in Wb]
+    WT = [v[:-1].T for v in Wb]
+    zero, one, minus1, lr = (np.array(v) for v in (0.0, 1.0, -1.0, w.lr))
+    slope, diff, grad = np.array(2.0 / n), np.empty((n, 1)), np.empty((n, 1))
+    layers = range(len(Wb))
+
+    def sigmoid(i):  # backproplab's Sigmoid.forward, both paths
+        if z[i].size <= 1024:
+            np.exp(np.copysign(z[i], minus1, e[i]), e[i])
+            np.maximum(e[i], np.sign(z[i], a[i]), out=a[i])
+        else:
+            np.exp(np.negative(np.abs(z[i], e[i]), e[i]), e[i])
+            np.maximum(e[i], np.greater_equal(z[i], zero, out=a[i]), out=a[i])
+        np.add(e[i], one, e[i])
+        np.divide(a[i], e[i], a[i])
+
+    def run_block(epochs):
+        for _ in range(epochs):
+            for i in layers:
+                if i:
+                    x1[i][:, :-1] = a[i - 1]
+                x1[i].dot(Wb[i], z[i])
+                sigmoid(i)
+            np.subtract(a[-1], y, diff)
+            g = np.multiply(slope, diff, grad)  # dL/dŷ of the mean squared error
+            for i in reversed(layers):
+                d = np.subtract(one, a[i], dz[i])
+                d *= a[i]
+                d *= g
+                x1[i].T.dot(d, dW[i])
+                if i:
+                    g = d.dot(WT[i], dx[i])
+            for i in layers:
+                Wb[i] -= np.multiply(lr, dW[i], scratch[i])
+
+    return run_block
+
+
 def matmul_flops(size=500):
     """float64 matmul throughput of NumPy's BLAS, (size × size) @ (size × size): FLOP/s of
     the median of REPEATS timed blocks of about 0.2 s (timed as the workloads are, see

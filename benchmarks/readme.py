@@ -24,8 +24,9 @@ END = "<!-- end of the benchmark tables -->"
 PLAY_START = ("<!-- playground speed: drawn by benchmarks/readme.py from benchmarks/results.json; "
               "do not edit by hand -->")
 PLAY_END = "<!-- end of the playground speed -->"
-FRAMEWORKS = [("backproplab", "backproplab"), ("torch_eager", "PyTorch eager"),
-              ("torch_compile", "torch.compile"), ("sklearn", "scikit-learn")]
+FRAMEWORKS = [("backproplab", "backproplab"), ("numpy_bare", "bare NumPy"),
+              ("torch_eager", "PyTorch eager"), ("torch_compile", "torch.compile"),
+              ("sklearn", "scikit-learn")]
 
 
 def render(runs):
@@ -47,8 +48,8 @@ def _machine(cpu, run):
     for w in wl.WORKLOADS:
         times = [_seconds(run, key, w) for key, _ in FRAMEWORKS]
         if w.stack > 1:
-            times = [times[0], None, None, None]
-        ours, eager, compiled = times[0], times[1], times[2]
+            times = [times[0]] + [None] * (len(FRAMEWORKS) - 1)
+        ours, eager, compiled = times[0], times[2], times[3]
         rows.append([w.name, w.label, *(wl.fmt_seconds(t) for t in times),
                      _ratio(eager, ours), _ratio(compiled, ours)])
     lines += [results.markdown_table(head, rows), ""]

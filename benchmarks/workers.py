@@ -23,7 +23,7 @@ import workloads as wl
 from machine import PINNED, blas_info, blas_threads, say, wait_for_quiet
 
 HERE = Path(__file__).resolve().parent
-WORKERS = ("backproplab", "torch_eager", "torch_compile", "sklearn")
+WORKERS = ("backproplab", "numpy_bare", "torch_eager", "torch_compile", "sklearn")
 WORKER_TIMEOUT = 900  # seconds; a worker that takes longer is recorded as failed
 
 
@@ -49,6 +49,11 @@ class Server:
             self.info["versions"] = {"numpy": np.__version__,
                                      "backproplab": backproplab.__version__}
             self.make = fw.backproplab_block
+        elif name == "numpy_bare":  # backproplab's NumPy calls with nothing around them
+            import numpy as np
+
+            self.info["versions"] = {"numpy": np.__version__}
+            self.make = fw.numpy_bare_block
         elif name in ("torch_eager", "torch_compile"):
             import torch
 
@@ -215,6 +220,8 @@ def measure_frameworks(tmp):
             for worker in workers:
                 if not worker.alive or (w.stack > 1 and worker.name != "backproplab"):
                     continue  # W5, a stack of networks, is backproplab's alone
+                if worker.name == "numpy_bare" and not w.has_bare_epoch:
+                    continue  # written for the sigmoid-gd workloads only
                 try:
                     setup = worker.call(op="setup", workload=w.name)
                     records_w[worker.name] = (setup, [])

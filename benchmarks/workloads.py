@@ -37,6 +37,13 @@ class Workload:
         return f"{data}, {hidden} {self.activation}, {self.optimizer}{batch}{stack}"
 
     @property
+    def has_bare_epoch(self):
+        """Whether frameworks.numpy_bare_block is written for it: one network, sigmoid, gd,
+        full batch (W1, W2, W3: the workloads whose epoch issue 16 compares with a bare one)."""
+        return (self.stack == 1 and self.activation == "sigmoid" and self.optimizer == "gd"
+                and self.batch_size is None)
+
+    @property
     def sizes(self):
         return [2, *self.hidden, 1]
 
