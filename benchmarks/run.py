@@ -5,7 +5,8 @@
     .venv/bin/python benchmarks/run.py [--record]
 
 Measures, on this machine, in one run: the steady-state time per epoch of six workloads in
-backproplab, PyTorch eager, torch.compile and scikit-learn, the compute floor of each workload,
+backproplab, PyTorch eager, torch.compile and scikit-learn (and a bare NumPy epoch for W1–W3:
+backproplab's own calls, nothing around them), the compute floor of each workload,
 the peak memory and start-up time of the ``backproplab`` command and the wall time of
 ``backproplab report``. Prints the tables and the targets (PASS/FAIL) and writes them as JSON
 to ``benchmarks/results/latest.json`` (git-ignored), or with ``--record`` into the committed
