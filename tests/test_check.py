@@ -184,6 +184,28 @@ def test_the_bias_gradient_not_summed_is_named(check):
     assert status == 1 and "b2: " in out and "not summed" in out
 
 
+def test_a_bias_gradient_not_summed_in_a_step_is_named(check):
+    # step's `self.b2 -= lr * db2` with db2 = d2, (21, 3), cannot go into b2, (3,): NumPy's
+    # error, in their traceback, and what it most often means
+    plant = [("        db2 = d2.sum(axis=0)\n        d1", "        db2 = d2\n        d1")]
+    status, out, err = check(network(step=True, plant=plant), *ARGS)
+    flat = " ".join(err.split())
+    assert status == 2 and "self.b2 -= lr * db2" in err
+    assert ("A parameter of shape (3,) was updated in place by an array of shape (21, 3), one "
+            "row per sample: a gradient not summed over the samples?") in flat
+    assert "delta.sum(axis=0)" in flat
+
+
+def test_an_unrelated_error_gets_no_such_hint():
+    from backproplab.app.check.learner import unsummed_hint
+
+    assert unsummed_hint("ValueError: operands could not be broadcast together") == ""
+    assert unsummed_hint("ValueError: non-broadcastable output operand with shape (4,4) doesn't"
+                         " match the broadcast shape (4,5)") == ""
+    assert "shape (1, 4)" in unsummed_hint("ValueError: non-broadcastable output operand with "
+                                        "shape (1,4) doesn't match the broadcast shape (21,4)")
+
+
 def test_weights_updated_before_use_are_named_by_step(check):
     plant = [("        d2 = (d3 @ self.w3.T) * sigmoid_prime(self.z2)\n"
               "        self.w3 -= lr * dw3\n",

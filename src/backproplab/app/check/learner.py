@@ -8,10 +8,31 @@ their traceback. Both are :class:`LearnerFailed`, a user error (exit status 2).
 
 import multiprocessing
 import os
+import re
 
 from ...errors import BackproplabError
 from . import child
 from .child import decode, encode
+
+# NumPy's words when ``p -= lr * g`` meets a g of another shape than p's
+_IN_PLACE = re.compile(r"non-broadcastable output operand with shape \(([\d, ]*)\) doesn't "
+                       r"match the broadcast shape \(([\d, ]*)\)")
+
+
+def unsummed_hint(traceback):
+    """What a failed in-place update most often means: a parameter (often a bias) moved by a
+    gradient with one row per sample — the gradient not summed over the samples. "" when the
+    traceback says nothing of the kind."""
+    found = _IN_PLACE.search(traceback)
+    if not found:
+        return ""
+    param, wide = ([int(d) for d in part.replace(" ", "").split(",") if d] for part in
+                   found.groups())
+    if len(wide) < 2 or wide[0] < 2 or param not in (wide[1:], [1, *wide[1:]]):
+        return ""
+    return (f"\nA parameter of shape {tuple(param)} was updated in place by an array of shape "
+            f"{tuple(wide)}, one row per sample: a gradient not summed over the samples? For a "
+            "bias, db = Σₙ δ: delta.sum(axis=0), with keepdims=True for a (1, units) bias.")
 
 
 class LearnerFailed(BackproplabError):
@@ -64,7 +85,7 @@ class Learner:
                                 f"'{op}' (exit code {self._process.exitcode})") from None
         if "traceback" in reply:
             raise LearnerFailed(f"{self.name}: your code raised an exception during '{op}':\n"
-                                + reply["traceback"])
+                                + reply["traceback"] + unsummed_hint(reply["traceback"]))
         if "error" in reply:
             raise LearnerFailed(reply["error"])
         return reply, out
