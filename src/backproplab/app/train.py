@@ -211,11 +211,12 @@ def _settings(cfg, scaling=None):
 @contextlib.contextmanager
 def one_blas_thread():
     """Run the block with NumPy's BLAS on one thread, where threadpoolctl (which scikit-learn,
-    and so the digits, brings) can set it.
+    and so the digits, brings, as does the playground's [web] extra) can set it.
 
     A mini-batch of 32 digits makes matrix products far too small to gain from a second thread,
     and while another program keeps one of two cores busy, two BLAS threads wait on each other:
-    the default CNN then trained in 28 s instead of 3 s (one thread: 3 s either way)."""
+    the default CNN then trained in 28 s instead of 3 s (one thread: 3 s either way). The
+    playground's server runs in it too."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

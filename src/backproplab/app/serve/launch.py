@@ -14,6 +14,7 @@ import webbrowser
 
 from ...errors import BackproplabError
 from ...limits import PLAYGROUND_MESSAGE_BYTES
+from ..train import one_blas_thread
 from .guard import WILDCARDS
 from .web import create_app
 
@@ -55,18 +56,6 @@ def listen(host, port):
     return sock
 
 
-def one_blas_thread():
-    """NumPy's BLAS on one thread for the server's life, where threadpoolctl (in the [web]
-    extra) can set it. The playground's matrices are tiny: a second BLAS thread never helps
-    them, and while other work keeps a core busy, two threads wait on each other — a frame
-    took 15–24 ms instead of 1.8 ms (core helper's measurement, 6×16 tanh network)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(limits=1, user_api="blas")
-
-
 def url_of(host, port):
     """The address to open: a wildcard host is reached at 127.0.0.1 from this machine."""
     shown = "127.0.0.1" if host in WILDCARDS else f"[{host}]" if ":" in host else host
@@ -80,7 +69,6 @@ def serve(host="127.0.0.1", port=8765, open_browser=False):
 
     sock = listen(host, port)
     port = sock.getsockname()[1]
-    one_blas_thread()
     url = url_of(host, port)
     config = uvicorn.Config(
         create_app(host, port), log_level="warning", access_log=False, lifespan="off",
@@ -91,7 +79,10 @@ def serve(host="127.0.0.1", port=8765, open_browser=False):
     if open_browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        # the playground's matrices are tiny: a second BLAS thread never helps them, and while
+        # other work keeps a core busy, two wait on each other — a frame took 15–24 ms, not 1.8
+        with one_blas_thread():
+            uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
     return 0
