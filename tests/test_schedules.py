@@ -18,6 +18,7 @@ from backproplab.app.config import TrainConfig
 from backproplab.data import datasets
 from backproplab.engine.gradients import check_arrays, loss_and_backprop
 from backproplab.engine.seeds import model_rngs
+from backproplab.engine.trainer import Trainer
 from backproplab.errors import BackproplabError
 from backproplab.nn.losses import get_loss
 from backproplab.nn.optimizers import OPTIMIZERS, get_optimizer
@@ -477,3 +478,35 @@ def test_l1_keeps_float32():
     net = MLP(2, hidden=(4, 4), seed=0, dtype="float32")
     h = net.fit(X, Y, epochs=20, l1=0.01, schedule=get_schedule("exponential", gamma=0.9))
     assert net.params.dtype == np.float32 and np.isfinite(h.final_loss)
+
+
+@pytest.mark.parametrize("schedule", [("step", "--step-size", "4", "--gamma", "0.5"),
+                                      ("cosine",), ("exponential", "--gamma", "0.9")])
+def test_history_csv_gives_each_epoch_the_rate_its_update_took(cli, tmp_path, schedule):
+    # the rates the Trainer sets, read off its optimizer at each epoch's callback
+    seen = []
+    model = MLP(2, hidden=(3,), seed=0)
+    x, y = datasets.xor_easy()
+    settings = dict(zip((k[2:].replace("-", "_") for k in schedule[1::2]),
+                        (json.loads(v) for v in schedule[2::2])))
+    trainer = Trainer(model, x, y, lr=0.5, epochs=10,
+                      schedule=get_schedule(schedule[0], **settings),
+                      callback=lambda p: seen.append(float(trainer.opt.hyper["lr"].ravel()[0])),
+                      every=1)
+    trainer.run()
+    status, _, err = cli("train", "--data", "xor", "--hidden", "3", "--lr", "0.5", "--epochs",
+                         "10", "--no-plots", "--out", tmp_path, "--schedule", *schedule)
+    assert status == 0, err
+    lines = (tmp_path / "history.csv").read_text().splitlines()
+    assert lines[0].split(",")[-1] == "lr"
+    rates = [float(line.split(",")[-1]) for line in lines[1:-1]]
+    assert rates == seen  # epoch e's row: the rate of the update that followed its loss
+    assert lines[-1].split(",")[0] == "10" and lines[-1].endswith(",")  # no update after it
+    if schedule[0] == "step":
+        assert rates == [0.5] * 4 + [0.25] * 4 + [0.125] * 2
+
+
+def test_history_csv_has_no_lr_column_without_a_schedule(cli, tmp_path):
+    status, _, _ = cli("train", "--data", "xor", "--epochs", "5", "--no-plots", "--out", tmp_path)
+    assert status == 0
+    assert (tmp_path / "history.csv").read_text().splitlines()[0] == "epoch,loss,accuracy"

@@ -125,7 +125,7 @@ def train_run(cfg, out=None, log_every=None, plots=True, quiet=False, save=None,
     # a Ctrl-C or SIGTERM now waits for the files: they are written whole, then it takes effect
     with signals_deferred(), run_folder(out) as folder:
         write_json(os.path.join(folder, "config.json"), settings)
-        write_csv(os.path.join(folder, "history.csv"), *result.history_rows())
+        write_csv(os.path.join(folder, "history.csv"), *result.history_rows(_rate(cfg)))
         write_csv(os.path.join(folder, "predictions.csv"), *result.prediction_rows())
         for path in (os.path.join(folder, "model.npz"), save):
             if path:
@@ -224,6 +224,15 @@ def one_blas_thread():
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def _rate(cfg):
+    """The learning rate of each epoch's update, as the Trainer sets it, for history.csv; None
+    without a schedule (every epoch takes lr)."""
+    schedule = cfg.lr_schedule()
+    if schedule is None or cfg.schedule in (None, "constant"):
+        return None
+    return lambda epoch: float(schedule.lr(cfg.lr_value, epoch, cfg.epochs))
 
 
 def _status(history):

@@ -15,19 +15,26 @@ PRINT_LIMIT = 100  # samples the test print shows all of; beyond, the first and 
 EDGE = 5  # (every sample is in predictions.csv)
 
 
-def history_table(h, test=None):
+def history_table(h, test=None, rate=None):
     """history.csv's header and rows: a row for every epoch the log prints — each epoch's
     loss and accuracy, then (unless it diverged) the trained network's at epoch epochs_run.
     ``test`` (losses, accuracies), if given, adds test_loss and test_accuracy: entry e on row
-    e, and the last one (the trained network's) on the final row."""
+    e, and the last one (the trained network's) on the final row. ``rate(e)``, given for a
+    learning-rate schedule, adds lr: the rate of the update made after row e's loss (none on
+    the final row, which no update follows)."""
     def at(i):
         return [seq[i] if i < len(seq) else float("nan") for seq in test] if test else []
 
-    header = ["epoch", "loss", "accuracy"] + (["test_loss", "test_accuracy"] if test else [])
-    rows = [[e, loss, acc, *at(e)] for e, (loss, acc) in enumerate(zip(h.loss, h.accuracy))]
+    def lr(e):
+        return [rate(e)] if rate else []
+
+    header = (["epoch", "loss", "accuracy"] + (["test_loss", "test_accuracy"] if test else [])
+              + (["lr"] if rate else []))
+    rows = [[e, loss, acc, *at(e), *lr(e)]
+            for e, (loss, acc) in enumerate(zip(h.loss, h.accuracy))]
     if not h.diverged:
         rows.append([h.epochs_run, h.final_loss, h.final_accuracy,
-                     *at(max(len(test[1]) - 1, 0) if test else 0)])
+                     *at(max(len(test[1]) - 1, 0) if test else 0), *([""] if rate else [])])
     return header, rows
 
 
@@ -74,8 +81,8 @@ class Points:
                                                                 k).tolist()
         return out
 
-    def history_rows(self):
-        return history_table(self.history, self.test)
+    def history_rows(self, rate=None):
+        return history_table(self.history, self.test, rate)
 
     def prediction_rows(self):
         x, y, proba, pred = self.x, self.y, self.proba, self.pred
@@ -156,8 +163,8 @@ class Images:
                 "train_n": len(self.y), "n_classes": self.n_classes,
                 "confusion_matrix": np.asarray(self.matrix).tolist()}
 
-    def history_rows(self):
-        return history_table(self.history, self.test)
+    def history_rows(self, rate=None):
+        return history_table(self.history, self.test, rate)
 
     def prediction_rows(self):
         y, y_test = self.y, self.y_test
