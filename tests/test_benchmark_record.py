@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -65,3 +66,34 @@ def test_a_run_is_kept_as_the_latest_of_its_cpu_model_beside_the_others(bench, t
         "#### Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz, 2 cores — 2026-12-01")
     assert drawn.startswith("intro\n") and drawn.endswith("rest\n") and "old" not in drawn
     assert not readme.update(readme_path, path)  # drawn again: nothing changes
+
+
+@pytest.mark.parametrize("name", ["W1", "W2", "W3"])
+def test_the_bare_numpy_epoch_is_backproplabs_arithmetic(bench, name):
+    """The benchmark's bare NumPy epoch is a fair floor only if it does backproplab's own
+    work: after 30 epochs its weights are backproplab's, bit for bit."""
+    import inspect
+
+    import frameworks
+    import workloads
+
+    from backproplab import MLP, train
+
+    w = workloads.BY_NAME[name]
+    run_block = frameworks.numpy_bare_block(w)
+    run_block(30)
+    bare = inspect.getclosurevars(run_block).nonlocals["Wb"]  # [W; b] of each layer
+    x, y = w.dataset()
+    model = MLP(2, hidden=w.hidden, activation=w.activation, seed=0)
+    train(model, x, y, loss="mse", optimizer="gd", lr=w.lr, epochs=30)
+    arrays = [a[0] for _, a in model.param_arrays()]
+    for i, Wb in enumerate(bare):
+        assert np.array_equal(Wb[:-1], arrays[2 * i]) and np.array_equal(Wb[-1], arrays[2 * i + 1])
+
+
+def test_the_bare_numpy_epoch_refuses_what_it_is_not_written_for(bench):
+    import frameworks
+    import workloads
+
+    with pytest.raises(ValueError, match="sigmoid, gd, full batch, one network"):
+        frameworks.numpy_bare_block(workloads.BY_NAME["W4"])
