@@ -4,6 +4,7 @@ test_multiclass_tools.py)."""
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -55,6 +56,29 @@ def test_a_label_that_is_no_class_names_the_file_and_line(tmp_path, label):
         datasets.load_csv(path)
     assert str(info.value) == (f"{path}:4: the label (last column, 'label') must be a class, a "
                                f"whole number from 0 to {MAX_CLASSES - 1}, got {label!r}")
+
+
+@pytest.mark.parametrize(("labels", "says"), [
+    ([1, 2, 3, 1], "the labels run from 1 to 3, but classes are numbered from 0: subtract 1 from "
+                   "every label (3 classes: 0 … 2)"),
+    ([1, 2, 2], "the labels run from 1 to 2, but classes are numbered from 0: subtract 1 from "
+                "every label (2 classes: 0 … 1)"),
+    ([0, 2, 0, 2], "no point has label 1: the labels are class numbers, 0 … 2 here, and every "
+                   "class needs at least one point"),
+    ([0, 5], "no point has label 1, 2, 3, 4: the labels are class numbers, 0 … 5 here"),
+])
+def test_a_class_with_no_point_below_the_largest_is_an_error(tmp_path, labels, says):
+    body = "".join(f"{i},{-i},{c}\n" for i, c in enumerate(labels))
+    path = write(tmp_path / "gap.csv", "a,b,label\n" + body)
+    with pytest.raises(BackproplabError, match=re.escape(f"{path}: {says}")):
+        datasets.load_csv(path)
+
+
+@pytest.mark.parametrize("labels", [[1, 1, 1], [0, 0], [0, 1, 2, 1]])
+def test_one_class_of_two_or_every_class_present_is_read(tmp_path, labels):
+    body = "".join(f"{i},{-i},{c}\n" for i, c in enumerate(labels))
+    _, y = datasets.load_csv(write(tmp_path / "ok.csv", "a,b,label\n" + body))
+    assert y[:, 0].tolist() == labels
 
 
 def test_blobs_are_three_seeded_clouds_listed_after_the_other_sets():

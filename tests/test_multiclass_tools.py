@@ -215,6 +215,6 @@ def test_check_refuses_k_classes_in_one_line(cli, tmp_path):
     status, _, err = cli("check", mine, "--data", "blobs", "--out", tmp_path)
     assert status == 2 and len(err.strip().splitlines()) == 1
     assert "check compares an MLP on two-class points; the blobs data set has 3 classes" in err
-    data = write(tmp_path / "k.csv", "a,b,label\n0,0,0\n1,1,1\n0,1,3\n")
+    data = write(tmp_path / "k.csv", "a,b,label\n0,0,0\n1,1,1\n1,0,2\n0,1,3\n")
     status, _, err = cli("check", mine, "--data", data, "--out", tmp_path)
     assert status == 2 and "labels go up to 3, so 4 classes: give a file of labels 0 and 1" in err

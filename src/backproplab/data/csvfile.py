@@ -1,5 +1,6 @@
 """CSV files of points: a header row, numeric feature columns, the class label last — 0 or 1
-for two classes, or 0 to K − 1 for K classes (K at most limits.MAX_CLASSES).
+for two classes, or 0 to K − 1 for K classes (K at most limits.MAX_CLASSES), each class with at
+least one point.
 
 A CSV file is something a user hands over, so it is read only if it is a regular UTF-8 file of
 at most limits.MAX_TEXT_FILE (a folder, a FIFO or /dev/zero is refused at once), a line at a
@@ -26,7 +27,8 @@ def load_csv(path):
     Only a regular UTF-8 file of at most limits.MAX_TEXT_FILE is read (a folder, a FIFO or
     /dev/zero is refused at once). Every problem names the file and the line: a non-numeric,
     empty or infinite cell (with its column), a row with the wrong number of cells, a label
-    that is not a class number, fewer than two columns, no data rows.
+    that is not a class number, a class with no point below the largest (labels numbered from
+    1, say), fewer than two columns, no data rows.
     """
     return parse_csv(read_text_capped(path, MAX_TEXT_FILE, "CSV file"), path)
 
@@ -57,7 +59,28 @@ def parse_csv(text, path):
     if not values:
         raise BackproplabError(f"{path}: no data rows after the header")
     table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(header))
-    return table[:, :-1], table[:, -1:].astype(np.int64)
+    labels = table[:, -1:].astype(np.int64)
+    _check_classes(path, labels)
+    return table[:, :-1], labels
+
+
+def _check_classes(path, labels):
+    """Labels are class numbers, 0 … K − 1: beyond two classes (or 1 and 2 for two) every one
+    up to the largest needs a point, or its output unit would be trained on nothing, silently.
+    Two classes may have points of one alone (a small file, a test set)."""
+    present = np.unique(labels)
+    top = int(present[-1])
+    if top < 2 or len(present) == top + 1:
+        return
+    if present[0] == 1 and len(present) == top:
+        raise BackproplabError(
+            f"{path}: the labels run from 1 to {top}, but classes are numbered from 0: subtract "
+            f"1 from every label ({top} classes: 0 … {top - 1})")
+    missing = sorted(set(range(top + 1)) - set(present.tolist()))
+    shown = ", ".join(map(str, missing[:10])) + (", …" if len(missing) > 10 else "")
+    raise BackproplabError(
+        f"{path}: no point has label {shown}: the labels are class numbers, 0 … {top} here, and "
+        "every class needs at least one point")
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")  # a line with its ending, as open() splits
