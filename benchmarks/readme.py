@@ -1,5 +1,5 @@
 """The README's benchmark tables, drawn from the record: one per CPU model recorded, and the
-playground's speed while streaming (from each run that measured it).
+playground's speed while streaming and StackedSearch's table (from each run that measured them).
 
     .venv/bin/python benchmarks/readme.py           # redraw them from benchmarks/results.json
     .venv/bin/python benchmarks/readme.py --check   # exit 1 if the README's differ
@@ -24,6 +24,7 @@ END = "<!-- end of the benchmark tables -->"
 PLAY_START = ("<!-- playground speed: drawn by benchmarks/readme.py from benchmarks/results.json; "
               "do not edit by hand -->")
 PLAY_END = "<!-- end of the playground speed -->"
+STACKED = ("<!-- stacked search table: begin -->", "<!-- stacked search table: end -->")
 FRAMEWORKS = [("backproplab", "backproplab"), ("numpy_bare", "bare NumPy"),
               ("torch_eager", "PyTorch eager"), ("torch_compile", "torch.compile"),
               ("sklearn", "scikit-learn")]
@@ -101,10 +102,20 @@ def replaced(text, tables, start=START, end=END):
     return f"{head}{start}\n\n{tables}\n\n{end}{tail}"
 
 
+def render_stacked(runs):
+    """StackedSearch against GridSearchCV, from each recorded run that measured it."""
+    import stacked_search  # (beside this script; it imports scikit-learn only to measure)
+
+    return "\n\n".join(stacked_search.summary(run["stacked_search"])
+                        for _, run in sorted(runs.items()) if run.get("stacked_search"))
+
+
 def redrawn(text, runs):
-    """The README ``text`` with both its benchmark tables and its playground speed drawn."""
+    """The README ``text`` with its benchmark tables, the playground's speed and StackedSearch's
+    table drawn from the record."""
     text = replaced(text, render(runs))
-    return replaced(text, render_playground(runs), PLAY_START, PLAY_END)
+    text = replaced(text, render_playground(runs), PLAY_START, PLAY_END)
+    return replaced(text, render_stacked(runs), *STACKED)
 
 
 def update(readme=README, record=results.RECORD):

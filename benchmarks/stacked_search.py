@@ -105,20 +105,19 @@ def main(argv=None):
     parser.add_argument("--no-save", action="store_true",
                         help="print only; leave benchmarks/results.json as it is")
     parser.add_argument("--readme", action="store_true",
-                        help="write the table into README.md too")
+                        help="redraw README.md's tables from the record once it is kept")
     args = parser.parse_args(argv)
     result = measure(args.repeats)
     print(summary(result))
-    if args.readme:
-        from mlpclassifier import write_readme
-
-        write_readme(summary(result), "stacked search table")
     if not args.no_save:
+        import readme
         import results
 
         if results.keep_part("stacked_search", result):
             print(f"written to {results.RECORD} (key 'stacked_search' of this CPU model's run)",
                   file=sys.stderr)
+            if args.readme:
+                readme.update()
         else:
             print(f"not written: {results.RECORD} has no run of this CPU model (make "
                   "bench-record first)", file=sys.stderr)

@@ -59,7 +59,8 @@ def test_a_run_is_kept_as_the_latest_of_its_cpu_model_beside_the_others(bench, t
     assert runs["AMD EPYC"]["date"].startswith("2026-12-02")  # the latest replaced the first
     readme_path = tmp_path / "README.md"
     readme_path.write_text(f"intro\n{readme.START}\nold\n{readme.END}\nplay\n"
-                           f"{readme.PLAY_START}\nold\n{readme.PLAY_END}\nrest\n")
+                           f"{readme.PLAY_START}\nold\n{readme.PLAY_END}\nsearch\n"
+                           f"{readme.STACKED[0]}\nold\n{readme.STACKED[1]}\nrest\n")
     assert readme.update(readme_path, path)
     drawn = readme_path.read_text()
     assert drawn.index("#### AMD EPYC, 2 cores — 2026-12-02") < drawn.index(

@@ -66,6 +66,66 @@ def test_learning_rates_and_seeds_score_as_gridsearchcv_bit_for_bit():
     assert stacked.score(X, Y) == grid_search.score(X, Y)
 
 
+def assert_same_multimetric(grid_search, stacked):
+    a, b = grid_search.cv_results_, stacked.cv_results_
+    assert list(a) == list(b)
+    for key in a:
+        if key != "params" and not key.startswith("param_") and "time" not in key:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert stacked.multimetric_ == grid_search.multimetric_
+    for name in ("best_index_", "best_score_", "best_params_"):
+        assert hasattr(stacked, name) == hasattr(grid_search, name), name
+        if hasattr(grid_search, name):
+            assert getattr(stacked, name) == getattr(grid_search, name), name
+
+
+def both_scores(model, x, y):
+    return {"acc": float(np.mean(model.predict(x) == y)), "n_wrong": int(np.sum(
+        model.predict(x) != y))}
+
+
+def best_of_three(results):
+    return int(np.argsort(results["mean_test_accuracy"])[-1])
+
+
+@pytest.mark.parametrize("settings", [
+    {"scoring": ["accuracy", "neg_log_loss"], "refit": "neg_log_loss",
+     "return_train_score": True},
+    {"scoring": {"acc": "accuracy", "ll": "neg_log_loss"}, "refit": "acc"},
+    {"scoring": ["accuracy", "neg_log_loss"], "refit": False},
+    {"scoring": ["accuracy", "neg_log_loss"], "refit": best_of_three},
+    {"scoring": both_scores, "refit": "n_wrong"},
+    {"scoring": "accuracy", "refit": False},
+], ids=["list", "dict", "no-refit", "callable-refit", "callable-scoring", "one-no-refit"])
+def test_several_scorings_and_every_refit_as_gridsearchcv(settings):
+    grid = {"learning_rate_init": [0.003, 0.03], "random_state": [0, 1]}
+    est = BackpropClassifier((6,), max_iter=40, batch_size=32)
+    grid_search, stacked = both(est, grid, cv=3, **settings)
+    assert_same_multimetric(grid_search, stacked)
+    if settings["refit"] is False:
+        assert not hasattr(stacked, "best_estimator_")
+        return
+    np.testing.assert_array_equal(stacked.predict_proba(X), grid_search.predict_proba(X))
+    if callable(settings["refit"]):  # no metric to score by (GridSearchCV: a KeyError)
+        with pytest.raises(ValueError, match="score uses the one refit names"):
+            stacked.score(X, Y)
+    else:
+        assert stacked.score(X, Y) == grid_search.score(X, Y)
+
+
+@pytest.mark.parametrize("refit", [True, "f1"])
+def test_several_scorings_need_refit_to_name_one(refit):
+    est = BackpropClassifier((4,), max_iter=5)
+    search = StackedSearch(est, {"random_state": [0, 1]}, scoring=["accuracy", "roc_auc"],
+                           refit=refit)
+    with pytest.raises(ValueError, match=r"several scorings \(accuracy, roc_auc\), refit "
+                                         "names the one"):
+        search.fit(X, Y)
+    with pytest.raises(ValueError):  # GridSearchCV refuses it too
+        GridSearchCV(est, {"random_state": [0, 1]}, scoring=["accuracy", "roc_auc"],
+                     refit=refit).fit(X, Y)
+
+
 def test_every_network_of_a_stack_is_the_network_fitted_alone():
     """Each candidate's own parameters — learning rate, seed, alpha, l1, momentum — in one
     stack, stopped by tol at different epochs, and each equal to fitting it alone."""
@@ -117,6 +177,18 @@ def test_a_diverging_candidate_scores_error_score_as_in_gridsearchcv():
         StackedSearch(est, grid, cv=3).fit(x, y)
     with pytest.raises(ValueError, match="diverged"):
         StackedSearch(est, grid, cv=3, error_score="raise").fit(x, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_diverging_candidate_scores_error_score_in_every_metric():
+    x, y = make_regression(60, 3, noise=5.0, random_state=0)
+    est = BackpropRegressor((6,), solver="gd", max_iter=30)
+    grid = {"learning_rate_init": [1e-3, 1e4], "random_state": [0, 1]}
+    grid_search, stacked = both(est, grid, x=x, y=y, cv=3, error_score=-1.0,
+                                scoring=["r2", "neg_mean_squared_error"], refit="r2",
+                                return_train_score=True)
+    assert_same_multimetric(grid_search, stacked)
+    assert (stacked.cv_results_["mean_test_neg_mean_squared_error"][2:] == -1.0).all()
 
 
 def test_a_search_needs_a_backprop_estimator():

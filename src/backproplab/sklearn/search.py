@@ -5,9 +5,11 @@ epsilon) trained together as one stack of networks on each fold.
 A network's numbers in a stack are its own (see :mod:`.training`), so every candidate scores
 exactly what it scores fitted alone — what GridSearchCV reports for it — only sooner: the
 stack shares each epoch's Python and NumPy calls among its networks. ``cv_results_`` has
-GridSearchCV's keys (one scoring); a candidate's fit time is its stack's divided among them.
+GridSearchCV's keys, for one scoring or several; a candidate's fit time is its stack's divided
+among them.
 """
 
+import numbers
 import time
 import warnings
 from collections import defaultdict
@@ -17,6 +19,7 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
+from sklearn.metrics._scorer import _check_multimetric_scoring  # GridSearchCV's own checks
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, indexable
@@ -33,9 +36,12 @@ class StackedSearch(MetaEstimatorMixin, BaseEstimator):
     ``estimator`` is a BackpropClassifier or BackpropRegressor, or a Pipeline ending in one
     (its other steps are fitted once per fold and stack). ``fit(X, y, sample_weight=None)``:
     the weights go to the network's fit (not to the scores), as GridSearchCV passes them.
-    After fit: cv_results_, best_index_, best_score_, best_params_, best_estimator_ (refit
-    alone on all the data), refit_time_, scorer_, n_splits_; predict, predict_proba, … and
-    score go to best_estimator_.
+    ``scoring`` is one scorer (a name, a callable or None: the estimator's score) or several
+    (a list of names, a dict of scorers, or a callable that returns a dict); with several,
+    ``refit`` names the one that picks the best candidate (or is a callable, or False), and
+    cv_results_ has each one's keys. After fit: cv_results_, best_index_, best_score_,
+    best_params_, best_estimator_ (refit alone on all the data), refit_time_, scorer_,
+    multimetric_, n_splits_; predict, predict_proba, … and score go to best_estimator_.
     """
 
     def __init__(self, estimator, param_grid, *, scoring=None, cv=None, refit=True,
@@ -53,31 +59,90 @@ class StackedSearch(MetaEstimatorMixin, BaseEstimator):
         candidates = list(ParameterGrid(self.param_grid))
         stacks = _stacks(self.estimator, candidates)
         splits = list(check_cv(self.cv, y, classifier=is_classifier(self.estimator)).split(X, y))
-        self.scorer_ = check_scoring(self.estimator, self.scoring)
-        self.multimetric_, self.n_splits_ = False, len(splits)
+        self.scorer_, self.multimetric_ = self._scorers()
+        self.n_splits_ = len(splits)
         shape = (len(candidates), len(splits))
-        out = {key: np.full(shape, np.nan) for key in ("test", "train", "fit", "score")}
+        # "fit", "score": times; "test", "train": {metric: scores}, made at the first score
+        out = {"fit": np.full(shape, np.nan), "score": np.full(shape, np.nan), "test": {},
+               "train": {}, "failed": []}
         failures = []
         for s, (train, test) in enumerate(splits):
             fold = [_safe_indexing(a, rows) for rows in (train, test) for a in (X, y)]
             w = None if sample_weight is None else np.asarray(sample_weight)[train]
             for stack in stacks:
                 failures += self._fit_stack(candidates, stack, s, fold, w, out)
-        if len(failures) == out["test"].size:
+        if len(failures) == np.prod(shape):
             raise ValueError(f"All the {len(failures)} fits failed: {failures[0]}")
         if failures:
-            warnings.warn(f"{len(failures)} fits failed out of a total of {out['test'].size}; "
+            warnings.warn(f"{len(failures)} fits failed out of a total of {np.prod(shape)}; "
                           f"the first: {failures[0]}", FitFailedWarning, stacklevel=2)
+        for scores in (*out["test"].values(), *out["train"].values()):
+            for cell in out["failed"]:
+                scores[cell] = self.error_score
+        metric = self.refit if self.multimetric_ else "score"
+        if self.multimetric_:
+            self._check_refit(list(out["test"]))
         self.cv_results_ = _results(candidates, out, self.return_train_score)
-        self.best_index_ = int(self.cv_results_["rank_test_score"].argmin())
-        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
-        self.best_params_ = candidates[self.best_index_]
+        if self.refit or not self.multimetric_:
+            self.best_index_ = self._best_index(metric)
+            if not callable(self.refit):
+                self.best_score_ = float(self.cv_results_[f"mean_test_{metric}"][
+                    self.best_index_])
+            self.best_params_ = candidates[self.best_index_]
         if self.refit:
             start = time.perf_counter()
             best = clone(self.estimator).set_params(**self.best_params_)
             self.best_estimator_ = best.fit(X, y, **_weights(best, sample_weight))
             self.refit_time_ = time.perf_counter() - start
         return self
+
+    def _scorers(self):
+        """(scorer_, whether several): one scorer, a {name: scorer} dict for a list or dict of
+        them (checked as GridSearchCV checks them), or the caller's callable, whose answers
+        tell (a dict: several)."""
+        if callable(self.scoring):
+            return self.scoring, False
+        if self.scoring is None or isinstance(self.scoring, str):
+            return check_scoring(self.estimator, self.scoring), False
+        scorers = _check_multimetric_scoring(self.estimator, self.scoring)
+        self._check_refit(scorers)
+        return scorers, True
+
+    def _check_refit(self, names):
+        if self.refit is False or callable(self.refit) or (isinstance(self.refit, str)
+                                                           and self.refit in names):
+            return
+        raise ValueError(
+            f"with several scorings ({', '.join(map(str, names))}), refit names the one that "
+            f"picks the best candidate, or is a callable that picks it, or False (then no best_* "
+            f"attributes); got refit={self.refit!r}")
+
+    def _best_index(self, metric):
+        """As GridSearchCV: a callable refit's choice, checked, or the best rank of ``metric``."""
+        if not callable(self.refit):
+            return int(self.cv_results_[f"rank_test_{metric}"].argmin())
+        index = self.refit(self.cv_results_)
+        if not isinstance(index, numbers.Integral):
+            raise TypeError("best_index_ returned is not an integer")
+        if not 0 <= index < len(self.cv_results_["params"]):
+            raise IndexError("best_index_ index out of range")
+        return index
+
+    def _score(self, model, X, y):
+        """{metric: score} of ``model`` on (X, y): "score" alone for one scorer."""
+        if isinstance(self.scorer_, dict):
+            return {name: scorer(model, X, y) for name, scorer in self.scorer_.items()}
+        score = self.scorer_(model, X, y)
+        if isinstance(score, dict):  # a callable's answer: several metrics
+            self.multimetric_ = True
+            return dict(score)
+        return {"score": score}
+
+    def _store(self, out, kind, i, s, scores):
+        for name, value in scores.items():
+            if name not in out[kind]:
+                out[kind][name] = np.full(out["fit"].shape, np.nan)
+            out[kind][name][i, s] = value
 
     def _fit_stack(self, candidates, stack, s, fold, w, out):
         """Fit the candidates ``stack`` on fold s as one stack and score each; returns the
@@ -96,7 +161,7 @@ class StackedSearch(MetaEstimatorMixin, BaseEstimator):
         except Exception as e:  # as GridSearchCV: a failed fit is a score of error_score
             if self.error_score == "raise":
                 raise
-            out["test"][stack, s] = out["train"][stack, s] = self.error_score
+            out["failed"] += [(i, s) for i in stack]
             out["fit"][stack, s], out["score"][stack, s] = time.perf_counter() - start, 0.0
             return [f"{type(e).__name__}: {e}"] * len(stack)
         out["fit"][stack, s] = (time.perf_counter() - start) / len(stack)
@@ -106,16 +171,16 @@ class StackedSearch(MetaEstimatorMixin, BaseEstimator):
                 if self.error_score == "raise":
                     raise ValueError(f"training {run.failed[m]}")
                 failures.append(f"ValueError: training {run.failed[m]}")
-                out["test"][i, s] = out["train"][i, s] = self.error_score
+                out["failed"].append((i, s))
                 continue
             _final(model)._adopt_member(_final(shared), run, m)
             if isinstance(model, Pipeline):
                 model.steps = [*shared.steps[:-1], model.steps[-1]]
             start = time.perf_counter()
-            out["test"][i, s] = self.scorer_(model, X_test, y_test)
+            self._store(out, "test", i, s, self._score(model, X_test, y_test))
             out["score"][i, s] = time.perf_counter() - start
             if self.return_train_score:
-                out["train"][i, s] = self.scorer_(model, X_train, y_train)
+                self._store(out, "train", i, s, self._score(model, X_train, y_train))
         return failures
 
     # -- the best estimator's methods ---------------------------------------------------------
@@ -133,7 +198,12 @@ class StackedSearch(MetaEstimatorMixin, BaseEstimator):
         return self.best_estimator_.decision_function(X)
 
     def score(self, X, y=None):
-        return self.scorer_(self.best_estimator_, X, y)
+        """The refit metric's score of best_estimator_ on (X, y)."""
+        if self.multimetric_ and not isinstance(self.refit, str):
+            raise ValueError("with several scorings, score uses the one refit names; refit is "
+                             f"{self.refit!r}: call one of scorer_'s scorers instead")
+        scores = self._score(self.best_estimator_, X, y)
+        return scores[self.refit if self.multimetric_ else "score"]
 
     @property
     def classes_(self):
@@ -208,7 +278,8 @@ def _results(candidates, out, train_scores):
                 column[i] = params[name]
         results[f"param_{name}"] = column
     results["params"] = candidates
-    store("test_score", out["test"], splits=True, rank=True)
-    if train_scores:
-        store("train_score", out["train"], splits=True)
+    for name, scores in out["test"].items():  # as GridSearchCV: each metric's test, train
+        store(f"test_{name}", scores, splits=True, rank=True)
+        if train_scores:
+            store(f"train_{name}", out["train"][name], splits=True)
     return results
