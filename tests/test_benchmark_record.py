@@ -58,14 +58,14 @@ def test_a_run_is_kept_as_the_latest_of_its_cpu_model_beside_the_others(bench, t
     assert sorted(runs) == ["AMD EPYC", intel["machine"]["cpu"]]
     assert runs["AMD EPYC"]["date"].startswith("2026-12-02")  # the latest replaced the first
     readme_path = tmp_path / "README.md"
-    readme_path.write_text(f"intro\n{readme.START}\nold\n{readme.END}\nplay\n"
-                           f"{readme.PLAY_START}\nold\n{readme.PLAY_END}\nsearch\n"
-                           f"{readme.STACKED[0]}\nold\n{readme.STACKED[1]}\nrest\n")
+    readme_path.write_text(f"intro\n{readme.START}\nstale\n{readme.END}\nplay\n"
+                           f"{readme.PLAY_START}\nstale\n{readme.PLAY_END}\nsearch\n"
+                           f"{readme.STACKED[0]}\nstale\n{readme.STACKED[1]}\nrest\n")
     assert readme.update(readme_path, path)
     drawn = readme_path.read_text()
     assert drawn.index("#### AMD EPYC, 2 cores — 2026-12-02") < drawn.index(
         "#### Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz, 2 cores — 2026-12-01")
-    assert drawn.startswith("intro\n") and drawn.endswith("rest\n") and "old" not in drawn
+    assert drawn.startswith("intro\n") and drawn.endswith("rest\n") and "stale" not in drawn
     assert not readme.update(readme_path, path)  # drawn again: nothing changes
 
 
