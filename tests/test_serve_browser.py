@@ -102,10 +102,13 @@ def changed_share(before, after):
 def test_xor_trains_to_100_and_a_click_adds_a_point(page, tmp_path):
     """The issue's test: the link trains XOR to 100%, the boundary changes, a click adds a
     point (n grows), and a screenshot is saved."""
-    page.goto(page.base + ISSUE_URL)
-    # the boundary as first drawn, taken as soon as the first frame is on the canvas
+    # the boundary before training: the same link without play=1 stays at epoch 0 (the same
+    # seed, the same network); with it, training may be done before a first frame is read
+    page.goto(page.base + ISSUE_URL.replace("&play=1", ""))
     page.wait_for_function("() => window.playground && window.playground.frame")
+    assert number(page, "epoch") == 0
     before = page.evaluate(PIXELS)
+    page.goto(page.base + ISSUE_URL)
     expect(page.get_by_test_id("train-accuracy")).to_have_text(re.compile(r"^100(\.0+)?$"),
                                                                timeout=30_000)
     after = page.evaluate(PIXELS)
