@@ -149,6 +149,11 @@ BAD = [
     (["--data", "digits", "--model", "cnn", "--activation", "tanh"], "relu", "--activation"),
     (["--data", "digits", "--model", "cnn", "--channels", "8", "0"], "channels", ">= 1"),
     (["--data", "digits", "--model", "cnn", "--dropout", "1"], "--dropout", "< 1"),
+    # the cnn's own settings for an mlp would be ignored: they are named instead
+    (["--data", "digits", "--model", "mlp", "--kernel", "3"], "--kernel applies to --model cnn",
+     "not mlp"),
+    (["--data", "xor", "--channels", "4", "--dropout", "0.2"], "--channels, --dropout apply to",
+     "--model cnn, not mlp"),
 ]
 
 

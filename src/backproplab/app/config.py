@@ -90,6 +90,7 @@ class TrainConfig:
         if self.model == "cnn":
             self._check_cnn(acts)
         else:
+            self._check_no_cnn_settings()
             if len(acts) not in (1, len(self.hidden)):
                 raise BackproplabError(
                     f"{len(acts)} activations for {len(self.hidden)} hidden layers: give one "
@@ -154,6 +155,15 @@ class TrainConfig:
             raise BackproplabError("--test-n draws a fresh sample from a generated data set; a "
                                    "CSV file has none")
         return self
+
+    def _check_no_cnn_settings(self):
+        """The cnn's own settings, given for an mlp, would be ignored: an error names them."""
+        cnn = IMAGE_DEFAULTS["cnn"]
+        mine = {"channels": list(self.channels), "kernel": self.kernel, "dropout": self.dropout}
+        given = [f"--{name}" for name, value in mine.items() if value != cnn[name]]
+        if given:
+            verb = "apply" if len(given) > 1 else "applies"
+            raise BackproplabError(f"{', '.join(given)} {verb} to --model cnn, not {self.model}")
 
     def _check_cnn(self, acts):
         if acts != ["relu"]:
