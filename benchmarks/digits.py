@@ -102,14 +102,9 @@ def main(argv=None):
     result = measure(args.seeds)
     print(summary(result))
     if not args.no_save:
-        import results
+        import readme
 
-        if results.keep_part("digits", result):
-            print(f"written to {results.RECORD} (key 'digits' of this CPU model's run)",
-                  file=sys.stderr)
-        else:
-            print(f"not written: {results.RECORD} has no run of this CPU model (make "
-                  "bench-record first)", file=sys.stderr)
+        readme.keep_part("digits", result)
     return 0 if result["pass"] else 1
 
 

@@ -176,13 +176,9 @@ def write(result, record):
     """Into this CPU model's recorded run, key 'playground' (--record: the README's table is
     redrawn too), else results/playground.json."""
     if record:
-        import readme  # beside this script, as results is (they import nothing heavy)
-        import results
+        import readme  # beside this script (it imports nothing heavy)
 
-        if not results.keep_part("playground", result):
-            raise SystemExit(f"{RECORD} has no run of this CPU model to add the playground "
-                             "to: run make bench-record first")
-        readme.update()
+        readme.keep_part("playground", result)
         return RECORD
     LATEST.parent.mkdir(parents=True, exist_ok=True)
     tmp = LATEST.with_name(LATEST.name + ".tmp")

@@ -127,6 +127,18 @@ def update(readme=README, record=results.RECORD):
     return new != text
 
 
+def keep_part(key, value, readme=README, record=results.RECORD):
+    """Put ``value`` under ``key`` in this CPU model's recorded run (digits.py,
+    stacked_search.py and playground.py run on their own too) and redraw the README from the
+    record, so the two never part; a SystemExit if this model has no recorded run yet."""
+    if not results.keep_part(key, value, record):
+        raise SystemExit(f"not written: {record} has no run of this CPU model to add {key!r} "
+                         "to (make bench-record first)")
+    update(readme, record)
+    print(f"written to {record} (key {key!r} of this CPU model's run), README redrawn",
+          file=sys.stderr)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",

@@ -1,7 +1,7 @@
 """StackedSearch against GridSearchCV: the same search, the same numbers, how much sooner.
 
     .venv/bin/python benchmarks/stacked_search.py     # on its own: prints, updates results.json
-                                                      # and the README's table (--readme)
+                                                      # and the README's table
     make bench                                        # benchmarks/run.py calls it too
 
 Each workload is a 5-fold search over learning rates and seeds, run by scikit-learn's
@@ -104,23 +104,13 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--no-save", action="store_true",
                         help="print only; leave benchmarks/results.json as it is")
-    parser.add_argument("--readme", action="store_true",
-                        help="redraw README.md's tables from the record once it is kept")
     args = parser.parse_args(argv)
     result = measure(args.repeats)
     print(summary(result))
     if not args.no_save:
         import readme
-        import results
 
-        if results.keep_part("stacked_search", result):
-            print(f"written to {results.RECORD} (key 'stacked_search' of this CPU model's run)",
-                  file=sys.stderr)
-            if args.readme:
-                readme.update()
-        else:
-            print(f"not written: {results.RECORD} has no run of this CPU model (make "
-                  "bench-record first)", file=sys.stderr)
+        readme.keep_part("stacked_search", result)
     return 0 if result["pass"] else 1
 
 

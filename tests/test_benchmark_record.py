@@ -69,6 +69,28 @@ def test_a_run_is_kept_as_the_latest_of_its_cpu_model_beside_the_others(bench, t
     assert not readme.update(readme_path, path)  # drawn again: nothing changes
 
 
+def test_a_part_measured_on_its_own_is_kept_and_drawn_or_refused(bench, tmp_path):
+    """digits.py, stacked_search.py and playground.py keep their part in this CPU model's run
+    and redraw the README with it; with no run of this model recorded, nothing is written."""
+    results, readme = bench
+    import machine
+
+    run = copy.deepcopy(results.machines()["AMD EPYC"])
+    run["machine"]["cpu"] = machine.machine_info()["cpu"]
+    record, page = tmp_path / "results.json", tmp_path / "README.md"
+    results.keep(run, record)
+    page.write_text(readme.README.read_text(encoding="utf-8"), encoding="utf-8")
+    faster = copy.deepcopy(run["stacked_search"])
+    faster["rows"][0]["speedup"] = 99.5
+    readme.keep_part("stacked_search", faster, page, record)
+    assert results.machines(record)[run["machine"]["cpu"]]["stacked_search"] == faster
+    assert "| 99.50× |" in page.read_text(encoding="utf-8")
+    record.write_text(json.dumps({"machines": {}}))
+    with pytest.raises(SystemExit, match="no run of this CPU model to add 'digits'"):
+        readme.keep_part("digits", {}, page, record)
+    assert json.loads(record.read_text()) == {"machines": {}}
+
+
 @pytest.mark.parametrize("name", ["W1", "W2", "W3"])
 def test_the_bare_numpy_epoch_is_backproplabs_arithmetic(bench, name):
     """The benchmark's bare NumPy epoch is a fair floor only if it does backproplab's own
