@@ -11,6 +11,7 @@ import numpy as np
 
 from .plotting import (
     _pyplot,
+    compared,
     evaluate,
     forward_bytes,
     grid_extent,
@@ -18,6 +19,7 @@ from .plotting import (
     grid_steps,
     plane_labels,
     plane_scale,
+    ring,
     sample,
     sample_note,
     save,
@@ -103,19 +105,13 @@ def comparison(x, y, pred, path, n_classes):
     counted in full)."""
     plt = _pyplot()
     fig, (ax_t, ax_p) = plt.subplots(1, 2, figsize=(9, 4.2))
-    x, y, pred = np.asarray(x), np.asarray(y).ravel(), np.asarray(pred).ravel()
-    wrong = pred != y
-    count, note, drawn = wrong.sum(), sample_note(len(x)), sample(len(x))
-    x, y, pred, wrong = x[drawn], y[drawn], pred[drawn], wrong[drawn]
+    x, y, pred, wrong, titles = compared(x, y, pred)
     scale = plane_scale(x)
-    for ax, labels, title in ((ax_t, y, "Ground truth"), (ax_p, pred, (
-            f"Predict result ({count} wrong)" if count else "Predict result"))):
+    for ax, labels, title in ((ax_t, y, titles[0]), (ax_p, pred, titles[1])):
         scatter(ax, x / scale, labels, n_classes, legend=ax is ax_t)
-        ax.set(title=title + note)
+        ax.set(title=title)
         plane_labels(ax, scale)
         ax.set_aspect("equal", adjustable="datalim")
-    if wrong.any():
-        ax_p.scatter(x[wrong, 0] / scale[0], x[wrong, 1] / scale[1], s=110, facecolors="none",
-                     edgecolors="black", linewidths=1.2)
+    ring(ax_p, x, wrong, size=110)
     ax_t.legend(title="class", loc="best", fontsize=8, title_fontsize=8)
     save(fig, path)

@@ -185,19 +185,32 @@ def comparison(x, y, pred, path):
     limits.FIGURE_POINTS points of a larger set, counted in full)."""
     plt = _pyplot()
     fig, (ax_t, ax_p) = plt.subplots(1, 2, figsize=(9, 4.2))
+    x, y, pred, wrong, titles = compared(x, y, pred)
+    _scatter(ax_t, x, y, titles[0])
+    _scatter(ax_p, x, pred, titles[1])
+    ring(ax_p, x, wrong, size=90)
+    ax_t.legend(title="label", loc="best", fontsize=8)
+    save(fig, path)
+
+
+def compared(x, y, pred):
+    """What a ground-truth-beside-prediction figure draws: (x, y, pred, wrong) for the points
+    drawn (a sample of a larger set) and the two panels' titles, the wrong ones counted in
+    full."""
     x, y, pred = np.asarray(x), np.asarray(y).ravel(), np.asarray(pred).ravel()
     wrong = pred != y
     count, note, drawn = wrong.sum(), sample_note(len(x)), sample(len(x))
-    x, y, pred, wrong = x[drawn], y[drawn], pred[drawn], wrong[drawn]
-    _scatter(ax_t, x, y, "Ground truth" + note)
-    _scatter(ax_p, x, pred, (f"Predict result ({count} wrong)" if count else "Predict result")
-             + note)
+    titles = ("Ground truth" + note,
+              (f"Predict result ({count} wrong)" if count else "Predict result") + note)
+    return x[drawn], y[drawn], pred[drawn], wrong[drawn], titles
+
+
+def ring(ax, x, wrong, size):
+    """Ring the wrongly predicted points of a prediction panel."""
     if wrong.any():
         scale = plane_scale(x)
-        ax_p.scatter(x[wrong, 0] / scale[0], x[wrong, 1] / scale[1], s=90, facecolors="none",
-                     edgecolors="black", linewidths=1.2)
-    ax_t.legend(title="label", loc="best", fontsize=8)
-    save(fig, path)
+        ax.scatter(x[wrong, 0] / scale[0], x[wrong, 1] / scale[1], s=size, facecolors="none",
+                   edgecolors="black", linewidths=1.2)
 
 
 def grid_over(x, steps=200, margin=0.1):
