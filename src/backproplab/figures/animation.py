@@ -9,15 +9,12 @@ contour line, so a hundred frames take seconds.
 import numpy as np
 
 from ..files import atomic_path
+from .plane import plane_labels, plane_scale, sample, sample_note
 from .plotting import (
     CLASS_COLOURS,
     DPI,
     _pyplot,
     grid_extent,
-    plane_labels,
-    plane_scale,
-    sample,
-    sample_note,
 )
 
 

@@ -9,19 +9,14 @@ sigmoid unit keep the lab's red and blue: :mod:`.plotting`.)
 
 import numpy as np
 
+from .plane import compared, plane_labels, plane_scale, ring, sample, sample_note
 from .plotting import (
     _pyplot,
-    compared,
     evaluate,
     forward_bytes,
     grid_extent,
     grid_over,
     grid_steps,
-    plane_labels,
-    plane_scale,
-    ring,
-    sample,
-    sample_note,
     save,
 )
 

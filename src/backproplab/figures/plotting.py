@@ -7,7 +7,7 @@ maths and the command line's start-up never pay for it.
 
 What a figure draws is bounded whatever the run: a network is evaluated over a grid a chunk of
 points at a time (:func:`evaluate`), a scatter of a huge data set draws a sample
-(:func:`sample`), a curve of millions of epochs is thinned (:func:`thin`), and points or
+(:mod:`.plane`), a curve of millions of epochs is thinned (:func:`thin`), and points or
 values too large for matplotlib's arithmetic on axis limits are scaled or clipped to fit.
 """
 
@@ -17,13 +17,13 @@ import warnings
 import numpy as np
 
 from ..files import atomic_open
-from ..limits import FIGURE_CHUNK, FIGURE_CURVE_POINTS, FIGURE_GRID_WORK, FIGURE_POINTS
+from ..limits import FIGURE_CHUNK, FIGURE_CURVE_POINTS, FIGURE_GRID_WORK
+from .plane import compared, plane_labels, plane_scale, ring, sample, sample_note
 
 CLASS_COLOURS = ("tab:red", "tab:blue")  # label 0, label 1 — the lab's show_result colours
 DPI = 100  # the report's figures (network, training, units, sweeps, images): many to a page
 MAX_STEPS = 500  # a grid over the input plane has at most this many points a side
 MIN_STEPS = 40  # … and, however large the network, at least this many (grid_steps)
-PLANE_MAX = 1e15  # coordinates beyond ±this are drawn divided by a power of ten (plane_scale)
 CURVE_MAX = 1e220  # curve values beyond ±this are drawn at it, and positive ones below
 CURVE_MIN = 1e-100  # this at this: a log axis spanning more makes matplotlib's ticks overflow
 CURVE_BINS = 400  # a mini-batch curve of more epochs is drawn as this many runs of epochs
@@ -139,36 +139,6 @@ def clip_curve(values):
     return np.where(huge, np.sign(values) * CURVE_MAX, np.where(tiny, CURVE_MIN, values))
 
 
-def sample(n, limit=FIGURE_POINTS):
-    """Indices of the points a scatter of n points draws, in order: all of them when they fit,
-    else ``limit`` drawn at random with a fixed seed (the same figure every time)."""
-    if n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
-
-
-def sample_note(n, limit=FIGURE_POINTS):
-    """What a title adds, on a line of its own, when a scatter of n points draws a sample."""
-    return f"\n({limit:,} of the {n:,} points drawn)" if n > limit else ""
-
-
-def plane_scale(x):
-    """What each coordinate of 2-D points x (n, 2) is divided by to be drawn, (2,): 1, or for
-    one beyond ±PLANE_MAX the power of ten of its largest value, so that matplotlib's
-    arithmetic on axis limits works on numbers near 1 (spans and margins overflow near
-    1.8e308; a constant column at 1e17 gives it identical limits)."""
-    x = np.asarray(x)
-    top = np.abs(x).max(axis=0) if len(x) else np.zeros(x.shape[1:])
-    return np.where(top > PLANE_MAX, 10.0 ** np.floor(np.log10(np.maximum(top, PLANE_MAX))),
-                    1.0)
-
-
-def plane_labels(ax, scale):
-    """The input plane's axis labels, with the factor each coordinate was divided by."""
-    x1, x2 = (f" (× {s:.0e})" if s != 1 else "" for s in scale)
-    ax.set(xlabel=f"x₁{x1}", ylabel=f"x₂{x2}")
-
-
 def _scatter(ax, x, labels, title):
     labels = np.asarray(labels).ravel()
     scale = plane_scale(x)
@@ -191,26 +161,6 @@ def comparison(x, y, pred, path):
     ring(ax_p, x, wrong, size=90)
     ax_t.legend(title="label", loc="best", fontsize=8)
     save(fig, path)
-
-
-def compared(x, y, pred):
-    """What a ground-truth-beside-prediction figure draws: (x, y, pred, wrong) for the points
-    drawn (a sample of a larger set) and the two panels' titles, the wrong ones counted in
-    full."""
-    x, y, pred = np.asarray(x), np.asarray(y).ravel(), np.asarray(pred).ravel()
-    wrong = pred != y
-    count, note, drawn = wrong.sum(), sample_note(len(x)), sample(len(x))
-    titles = ("Ground truth" + note,
-              (f"Predict result ({count} wrong)" if count else "Predict result") + note)
-    return x[drawn], y[drawn], pred[drawn], wrong[drawn], titles
-
-
-def ring(ax, x, wrong, size):
-    """Ring the wrongly predicted points of a prediction panel."""
-    if wrong.any():
-        scale = plane_scale(x)
-        ax.scatter(x[wrong, 0] / scale[0], x[wrong, 1] / scale[1], s=size, facecolors="none",
-                   edgecolors="black", linewidths=1.2)
 
 
 def grid_over(x, steps=200, margin=0.1):

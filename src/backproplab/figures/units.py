@@ -9,6 +9,7 @@ layers a reader can take in (:func:`units_to_show`, :func:`layers_to_show`).
 import numpy as np
 
 from . import classes
+from .plane import plane_scale, sample
 from .plotting import (
     CLASS_COLOURS,
     DPI,
@@ -20,8 +21,6 @@ from .plotting import (
     grid_extent,
     grid_over,
     grid_steps,
-    plane_scale,
-    sample,
     save,
 )
 
