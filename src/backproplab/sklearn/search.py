@@ -202,6 +202,8 @@ class StackedSearch(MetaEstimatorMixin, BaseEstimator):
         if self.multimetric_ and not isinstance(self.refit, str):
             raise ValueError("with several scorings, score uses the one refit names; refit is "
                              f"{self.refit!r}: call one of scorer_'s scorers instead")
+        if isinstance(self.scorer_, dict):  # that scorer alone, not every one
+            return self.scorer_[self.refit](self.best_estimator_, X, y)
         scores = self._score(self.best_estimator_, X, y)
         return scores[self.refit if self.multimetric_ else "score"]
 
